@@ -1,0 +1,70 @@
+"""One place that turns what Scrapy/Twisted saw into a typed link outcome.
+
+SPEC rule table, `link.broken` `status` values: the HTTP status, or dns,
+refused, timeout, redirect-loop, tls, too-many-redirects.  `link.unreachable`
+is for failures that may be temporary (5xx, 429, timeouts) after retries.
+"""
+from __future__ import annotations
+
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
+from twisted.internet import error as txerror
+from twisted.python.failure import Failure
+
+TEMPORARY_HTTP = frozenset({429}) | frozenset(range(500, 600))
+
+
+class RedirectLoop(IgnoreRequest):
+    """A redirect came back to a URL already in its own chain."""
+
+
+class TooManyRedirects(IgnoreRequest):
+    """More redirects than REDIRECT_MAX_TIMES."""
+
+
+class RobotsDisallowed(IgnoreRequest):
+    pass
+
+
+def outcome_for_status(status: int) -> str:
+    if status < 400:
+        return "ok"
+    if status in TEMPORARY_HTTP:
+        return "unreachable"
+    return "broken"
+
+
+def classify_failure(failure: Failure) -> tuple[str, str, str]:
+    """(status word, outcome, human-readable error) for a failed request."""
+    exc = failure.value
+    text = f"{type(exc).__name__}: {exc}"[:300]
+    if isinstance(exc, RedirectLoop):
+        return "redirect-loop", "broken", text
+    if isinstance(exc, TooManyRedirects):
+        return "too-many-redirects", "broken", text
+    if isinstance(exc, IgnoreRequest):
+        # robots.txt (RobotsTxtMiddleware) or another deliberate skip: not a defect
+        return "skipped", "skipped", text
+    if isinstance(exc, (CannotResolveHostError, txerror.DNSLookupError)):
+        return "dns", "broken", text
+    if isinstance(exc, (DownloadConnectionRefusedError, txerror.ConnectionRefusedError)):
+        return "refused", "broken", text
+    if isinstance(exc, (DownloadTimeoutError, txerror.TimeoutError, txerror.TCPTimedOutError)):
+        return "timeout", "unreachable", text
+    name = type(exc).__name__.lower()
+    module = type(exc).__module__.lower()
+    if "ssl" in name or "tls" in name or "ssl" in module or "certificate" in str(exc).lower():
+        return "tls", "broken", text
+    # ResponseNeverReceived etc. wrap the real reasons
+    reasons = getattr(exc, "reasons", None)
+    if reasons:
+        for r in reasons:
+            if isinstance(r, Failure):
+                status, outcome, inner = classify_failure(r)
+                if status != "error":
+                    return status, outcome, inner
+    return "error", "broken", text
