@@ -71,8 +71,33 @@ def normalize_url(raw: str, base: str) -> tuple[str, str] | None:
     parts = urlsplit(absolute)
     if parts.scheme not in ("http", "https", "file"):
         return None
-    url = safe_url_string(urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, "")))
+    path, query = strip_session_ids(parts.path or "/", parts.query)
+    url = safe_url_string(urlunsplit((parts.scheme, parts.netloc, path, query, "")))
     return url, parts.fragment
+
+
+# Session ids make every visit a new URL space (a crawler trap); the same page
+# with another id is the same page.  `sid` alone is too common a name for
+# other things, so it only counts when the value looks like a token.
+_SESSION_PATH_RE = re.compile(r";(?:jsessionid|phpsessid|sessionid|sid)=[^/?#;]*", re.I)
+_SESSION_PARAMS = {"jsessionid", "phpsessid", "sessionid", "session_id", "cfid", "cftoken", "aspsessionid"}
+_TOKEN_RE = re.compile(r"^[0-9A-Za-z_-]{16,}$")
+
+
+def strip_session_ids(path: str, query: str) -> tuple[str, str]:
+    path = _SESSION_PATH_RE.sub("", path)
+    if query:
+        kept = []
+        for pair in query.split("&"):
+            name, _, value = pair.partition("=")
+            lname = name.lower()
+            if lname in _SESSION_PARAMS or lname.startswith("aspsessionid"):
+                continue
+            if lname in ("sid", "s") and _TOKEN_RE.match(value):
+                continue
+            kept.append(pair)
+        query = "&".join(kept)
+    return path, query
 
 
 def _srcset_urls(value: str) -> Iterator[str]:

@@ -104,6 +104,8 @@ def cmd_crawl(args) -> int:
     result = run_audit(cfg, out, as_of, resume=args.resume, progress=not args.quiet, history_path=history)
     _print_result(result, out)
     print(out / "report.html")
+    if not result.complete:
+        return EXIT_CANNOT_RUN
     if fail_on is not None and result.worst() is not None and result.worst() >= fail_on:
         return EXIT_FINDINGS
     return EXIT_OK

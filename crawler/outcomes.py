@@ -55,9 +55,7 @@ def classify_failure(failure: Failure) -> tuple[str, str, str]:
         return "refused", "broken", text
     if isinstance(exc, (DownloadTimeoutError, txerror.TimeoutError, txerror.TCPTimedOutError)):
         return "timeout", "unreachable", text
-    name = type(exc).__name__.lower()
-    module = type(exc).__module__.lower()
-    if "ssl" in name or "tls" in name or "ssl" in module or "certificate" in str(exc).lower():
+    if _is_tls(exc):
         return "tls", "broken", text
     # ResponseNeverReceived etc. wrap the real reasons
     reasons = getattr(exc, "reasons", None)
@@ -68,3 +66,18 @@ def classify_failure(failure: Failure) -> tuple[str, str, str]:
                 if status != "error":
                     return status, outcome, inner
     return "error", "broken", text
+
+
+def _is_tls(exc: BaseException) -> bool:
+    """TLS errors reach us wrapped (DownloadFailedError around an OpenSSL
+    failure), so look at the whole chain and at the wrapped failures' text."""
+    seen = 0
+    while exc is not None and seen < 5:
+        name, module = type(exc).__name__.lower(), type(exc).__module__.lower()
+        if "ssl" in name or "tls" in name or "ssl" in module:
+            return True
+        text = str(exc)
+        if "OpenSSL" in text or "SSL routines" in text or "certificate verify" in text:
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
