@@ -8,6 +8,7 @@ then rendered from those files alone (reports/).
 from __future__ import annotations
 
 import json
+import logging
 import platform
 import shutil
 import sys
@@ -62,7 +63,8 @@ def a11y_versions(enabled: bool) -> dict[str, str]:
 
 
 def crawl(cfg: Config, out_dir: Path, *, resume: bool = False, progress: bool = True,
-          cache_path: Path | None = None) -> Store:
+          cache_path: Path | None = None, recurse: bool = True, check_urls: tuple[str, ...] = (),
+          with_a11y: bool = True) -> Store:
     """Run the Scrapy crawl; returns the filled state store (still open)."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
@@ -79,14 +81,17 @@ def crawl(cfg: Config, out_dir: Path, *, resume: bool = False, progress: bool = 
     if store.info("started") is None:
         store.set_info("started", _now())
     runner = None
-    if cfg.accessibility.enabled:
+    if cfg.accessibility.enabled and with_a11y:
         runner = make_a11y_runner(cfg, cache_path or (out_dir / ".a11y-cache.sqlite"))
     settings = Settings()
     settings.setmodule(project_settings, priority="project")
     settings.update(settings_for(cfg, str(state), progress=progress), priority="cmdline")
     settings.set("SITEAUDIT_A11Y_RUNNER", runner, priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=True)
-    process.crawl(SiteSpider, config=cfg, store=store)
+    # Failures are findings; Scrapy need not print a traceback for each
+    # robots.txt it could not fetch from a dead external host.
+    process = CrawlerProcess(settings)
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
+    process.crawl(SiteSpider, config=cfg, store=store, recurse=recurse, check_urls=check_urls)
     try:
         process.start()
     finally:

@@ -61,13 +61,7 @@ class AccessibilityPipeline:
         if isinstance(item, PageItem) and item.url not in self.done:
             self.done.add(item.url)
             self.runner.submit(item.url, hashlib.sha256(item.html.encode("utf-8")).hexdigest())
-        self._drain()
         return item
-
-    def _drain(self):
-        store = self.crawler.spider.store
-        for url, result in self.runner.drain():
-            store.add_axe(url, result)
 
     def close_spider(self, spider=None):
         store = self.crawler.spider.store

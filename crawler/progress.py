@@ -24,6 +24,7 @@ class Progress:
             raise NotConfigured
         self.crawler = crawler
         self.pages = 0
+        self._page_urls: set[str] = set()  # a page reached twice by redirects counts once
         self.problems = 0
         self.started = time.monotonic()
         self.tty = sys.stderr.isatty()
@@ -49,7 +50,8 @@ class Progress:
             return -1
 
     def item_scraped(self, item, response, spider):
-        if isinstance(item, PageItem):
+        if isinstance(item, PageItem) and item.url not in self._page_urls:
+            self._page_urls.add(item.url)
             self.pages += 1
             if self.bar is not None:
                 self.bar.update(1)

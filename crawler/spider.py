@@ -74,7 +74,7 @@ class SiteSpider(scrapy.Spider):
     name = "site"
 
     def __init__(self, url: str | None = None, config: Config | str | None = None,
-                 store: Any = None, **kwargs: Any):
+                 store: Any = None, recurse: bool = True, check_urls: tuple[str, ...] = (), **kwargs: Any):
         super().__init__(**kwargs)
         if not isinstance(config, Config):
             config = with_overrides(load_config(config), start_url=url)
@@ -90,6 +90,10 @@ class SiteSpider(scrapy.Spider):
         self.requested: dict[str, str] = {}
         self.trap_skipped: list[str] = []
         self.pages_scheduled = 0
+        # siteaudit check: the start pages only (their links are checked, not
+        # crawled), plus link targets of local files to check
+        self.recurse = recurse
+        self.check_urls = tuple(check_urls)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -124,18 +128,21 @@ class SiteSpider(scrapy.Spider):
 
     def start_requests(self) -> Iterator[scrapy.Request]:
         self._restore()
-        if not self.start_urls:
+        if not self.start_urls and not self.check_urls:
             return
         for sm in self.cfg.site.sitemaps:
             yield scrapy.Request(sm, callback=self.parse_sitemap, errback=self.sitemap_failed,
                                  meta={"kind": "sitemap", "page_depth": 0}, priority=10)
+        for url in self.check_urls:
+            yield from self.follow(Link(url, url, "a"), depth=1, trap_run=0, parent_key=None, as_page_ok=False)
         for url in self.start_urls:
             norm = normalize_url(url, url)
             if norm:
                 yield from self.follow(Link(norm[0], norm[0], "a"), depth=0, trap_run=0, parent_key=None)
 
     # ---- what to follow ---------------------------------------------------
-    def follow(self, link: Link, depth: int, trap_run: int, parent_key: Any) -> Iterator[scrapy.Request]:
+    def follow(self, link: Link, depth: int, trap_run: int, parent_key: Any,
+               as_page_ok: bool = True, need_body: bool = False) -> Iterator[scrapy.Request]:
         url = link.url
         if any(p.search(url) for p in self.link_exclude):
             return
@@ -143,7 +150,9 @@ class SiteSpider(scrapy.Spider):
         if not scope and not self.cfg.links.check_external:
             return
         as_page = (
-            scope
+            as_page_ok
+            and (self.recurse or depth == 0)
+            and scope
             and not link.is_resource
             and _file_extension(url) not in FILE_EXTENSIONS
             and not any(p.search(url) for p in self.page_exclude)
@@ -171,7 +180,8 @@ class SiteSpider(scrapy.Spider):
                 )
                 return
         # a link check: fetched once, never parsed for links
-        need_body = bool(link.fragment) and not scope
+        # a #fragment needs the target's HTML (pages crawled give it anyway)
+        need_body = need_body or bool(link.fragment)
         have = self.requested.get(url)
         if have == "GET" or have == "TRAP" or (have == "HEAD" and not need_body):
             return
@@ -232,8 +242,12 @@ class SiteSpider(scrapy.Spider):
                            bytes=len(response.body), title=page.title)
             parent_key = response.meta.get("trap_key")
             run = response.meta.get("trap_run", 0)
-            for link in extract_links(page):
-                yield from self.follow(link, depth + 1, run, parent_key)
+            links = extract_links(page)
+            # one fetch per target: if any link to it has a #fragment, GET it
+            # at once rather than HEAD now and GET again for the anchor
+            with_fragment = {link.url for link in links if link.fragment}
+            for link in links:
+                yield from self.follow(link, depth + 1, run, parent_key, need_body=link.url in with_fragment)
         result = self._link_result(response, anchors)
         yield LinkItem(result)
         if redirected and response.url not in self.requested:
@@ -245,8 +259,8 @@ class SiteSpider(scrapy.Spider):
     def parse_check(self, response: Response) -> Iterator[Any]:
         if response.request.method == "HEAD" and response.status in (403, 405, 501) and not response.meta.get("head_fallback"):
             # Some servers refuse HEAD: ask again with GET (body not downloaded).
-            yield response.request.replace(method="GET", dont_filter=True,
-                                           meta={**response.meta, "head_fallback": True})
+            meta = {k: response.meta[k] for k in ("kind", "target", "need_body", "allow_offsite") if k in response.meta}
+            yield response.request.replace(method="GET", dont_filter=True, meta={**meta, "head_fallback": True})
             return
         anchors = None
         if response.meta.get("need_body") and self._is_html(response) and isinstance(response, TextResponse):

@@ -72,9 +72,10 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def run_cli(args: list[str], out: Path | None = None, timeout: float = 180, env: dict | None = None) -> CliRun:
-    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=ROOT, capture_output=True,
+def run_cli(args: list[str], out: Path | None = None, timeout: float = 180, env: dict | None = None,
+            cwd: Path | None = None) -> CliRun:
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT), **(env or {})}
+    proc = subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=cwd or ROOT, capture_output=True,
                           text=True, timeout=timeout, env=full_env)
     res = CliRun(proc.returncode, proc.stdout, proc.stderr, out or Path("."))
     if out is not None:
