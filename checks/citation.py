@@ -227,7 +227,7 @@ def _strip_decor(text: str) -> str:
     return re.sub(r"^" + _DECOR + r"+|" + _DECOR + r"+$", "", t)
 
 
-def _statements(block: etree._Element, kw: re.Pattern[str]) -> list[_Statement]:
+def _statements(block: etree._Element, kw: re.Pattern[str], own: tuple[str, ...] = ()) -> list[_Statement]:
     original, in_link = _own_text(block)
     if not original.strip():
         return []
@@ -254,7 +254,8 @@ def _statements(block: etree._Element, kw: re.Pattern[str]) -> list[_Statement]:
             or (keyword.endswith("自") and re.match(r"\s*\w", after))
             or (clause_start and re.match(r"\s+\w", after))
         ):
-            kind = "self" if _SELF.match(after.lstrip(" \t\r\n:")) else "cite"
+            cited = after.lstrip(" \t\r\n:：")
+            kind = "self" if _SELF.match(cited) or any(cited.startswith(n) for n in own) else "cite"
             starts.append((m.start(), kind))
     out = []
     for i, (start, kind) in enumerate(starts):
@@ -353,7 +354,7 @@ def check(page: Page, ctx: CheckContext) -> Iterator[Finding]:
     statements: list[_Statement] = []
     if kw is not None:
         for block in _blocks(root):
-            for s in _statements(block, kw):
+            for s in _statements(block, kw, ctx.settings.own_names):
                 s.linked = _heading_linked(block, links) if s.heading else links.holds(block)
                 statements.append(s)
 

@@ -228,6 +228,9 @@ class CheckSettings:
         "資料來源", "來源", "出處", "引用自", "轉載自", "參考資料", "圖片來源", "Source",
     )
     accessibility_tags: tuple[str, ...] = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+    # The agency's own names (site.agency, site.name, section units): 資料來源：秘書室
+    # cites the agency itself, not others' material, and needs no link.
+    own_names: tuple[str, ...] = ()
 
 
 @dataclass

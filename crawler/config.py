@@ -106,6 +106,8 @@ class Config:
             freshness_exempt=tuple(re.compile(p) for p in self.freshness.exempt),
             citation_keywords=self.citation.keywords,
             accessibility_tags=self.accessibility.tags,
+            own_names=tuple(n for n in dict.fromkeys(
+                (self.site.agency, self.site.name, *(s.unit for s in self.sections))) if n and n != "未指定"),
         )
 
     def to_dict(self) -> dict[str, Any]:

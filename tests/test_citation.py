@@ -242,3 +242,17 @@ def test_rules_declared():
 @pytest.mark.parametrize("path", fixture_paths("citation"), ids=lambda p: p.name)
 def test_fixture(path):
     run_fixture(path, citation)
+
+
+def test_agency_naming_itself_needs_no_link():
+    """資料來源：秘書室 / 經濟部標準檢驗局示範分局 cite the agency itself (site.toml names)."""
+    from dataclasses import replace
+
+    from checkhelp import make_ctx, make_page
+    from checks import citation
+
+    html = "<html><body><p>資料來源：秘書課</p><p>資料來源：經濟部統計處</p></body></html>"
+    ctx = make_ctx()
+    ctx = replace(ctx, settings=replace(ctx.settings, own_names=("秘書課", "經濟部標準檢驗局示範分局")))
+    found = [f.detail["text"] for f in citation.check(make_page(html), ctx)]
+    assert found == ["資料來源：經濟部統計處"]
