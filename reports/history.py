@@ -1,0 +1,203 @@
+"""Run history in SQLite: this month compared with last month.
+
+SPEC.md "Who uses it" (1, monthly scheduled crawl: "keep history so this month
+can be compared with last month") and "Output files" (`report.html` is
+"compared with the previous run when history exists").  `record_run` stores a
+run's metadata, its totals by check and severity and the fingerprint of every
+finding (`Finding.fingerprint()`, stable across cosmetic changes);
+`compare` finds the previous run of the same site and returns what is new,
+what was fixed, and the trend of totals over the last runs.
+
+Where the database lives is the caller's choice; `default_history_path` is the
+CLI's default: `.siteaudit-history.sqlite` in the *parent* of --out.  Monthly
+audits are usually written side by side (audits/2026-10, audits/2026-11), so
+the history sits with the archive it describes, is backed up and copied with
+it, and needs no home directory — systemd timers with DynamicUser/ProtectHome
+and CI runners have no persistent ~/.local/share, where history would
+silently vanish.  Inside --out it would be lost when each month gets a new
+directory.  SITEAUDIT_HISTORY overrides it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections import Counter
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from checks.model import Finding
+from reports.run import AuditRun
+
+HISTORY_FILENAME = ".siteaudit-history.sqlite"
+TREND_RUNS = 12
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    site_key TEXT NOT NULL,
+    host TEXT NOT NULL,
+    site_name TEXT NOT NULL,
+    start_url TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    pages INTEGER NOT NULL,
+    findings INTEGER NOT NULL,
+    meta TEXT NOT NULL,
+    UNIQUE (site_key, started)
+);
+CREATE TABLE IF NOT EXISTS totals (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    check_name TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (run_id, check_name, severity)
+);
+CREATE TABLE IF NOT EXISTS fingerprints (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    fingerprint TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    url TEXT NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (run_id, fingerprint)
+);
+CREATE INDEX IF NOT EXISTS runs_by_host ON runs(host, started);
+CREATE INDEX IF NOT EXISTS runs_by_name ON runs(site_name, started);
+"""
+
+
+def default_history_path(out_dir: str | Path) -> Path:
+    """The CLI's default database: next to --out (see the module docstring for why)."""
+    env = os.environ.get("SITEAUDIT_HISTORY")
+    if env:
+        return Path(env)
+    return Path(out_dir).resolve().parent / HISTORY_FILENAME
+
+
+def _site_key(run: AuditRun) -> str:
+    return run.host or run.site_name or run.start_url
+
+
+def _connect(db_path: str | Path) -> sqlite3.Connection:
+    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(str(db_path))
+    con.execute("PRAGMA foreign_keys = ON")
+    con.executescript(_SCHEMA)
+    return con
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    started: str
+    as_of: str
+    pages: int
+    findings: int
+    by_severity: dict[str, int] = field(default_factory=dict)
+    by_check: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FixedFinding:
+    """A finding of the previous run that is gone now (only what history kept)."""
+
+    fingerprint: str
+    rule: str
+    severity: str
+    url: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    previous: TrendPoint | None  # None: first run of this site
+    new: tuple[Finding, ...]  # in this run, not in the previous
+    fixed: tuple[FixedFinding, ...]  # in the previous run, not in this
+    trend: tuple[TrendPoint, ...]  # oldest first, this run last, at most TREND_RUNS
+
+    @property
+    def new_fingerprints(self) -> frozenset[str]:
+        return frozenset(f.fingerprint() for f in self.new)
+
+
+def _totals(findings: Iterable[Finding]) -> Counter[tuple[str, str]]:
+    return Counter((f.check, str(f.severity)) for f in findings)
+
+
+def record_run(db_path: str | Path, run: AuditRun) -> int:
+    """Store a run; recording the same run (same site and start time) again replaces it."""
+    with closing(_connect(db_path)) as con, con:
+        key = _site_key(run)
+        con.execute("DELETE FROM runs WHERE site_key = ? AND started = ?", (key, run.started))
+        cur = con.execute(
+            "INSERT INTO runs (site_key, host, site_name, start_url, started, finished, as_of, pages,"
+            " findings, meta) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (key, run.host, run.site_name, run.start_url, run.started, run.finished,
+             str(run.meta.get("as_of", "")), len(run.pages), len(run.findings),
+             json.dumps({k: v for k, v in run.meta.items() if k != "a11y"}, ensure_ascii=False, default=str)))
+        run_id = cur.lastrowid
+        con.executemany("INSERT INTO totals VALUES (?,?,?,?)",
+                        [(run_id, c, s, n) for (c, s), n in _totals(run.findings).items()])
+        # One row per distinct problem: the same fingerprint twice on a page is one problem.
+        seen: dict[str, Finding] = {}
+        for f in run.findings:
+            seen.setdefault(f.fingerprint(), f)
+        con.executemany("INSERT INTO fingerprints VALUES (?,?,?,?,?,?)",
+                        [(run_id, fp, f.rule, str(f.severity), f.url, f.message) for fp, f in seen.items()])
+        return int(run_id)
+
+
+def _same_site_runs(con: sqlite3.Connection, run: AuditRun) -> list[sqlite3.Row]:
+    # Same site = same start_url host, or the same configured site name.
+    con.row_factory = sqlite3.Row
+    return con.execute(
+        "SELECT * FROM runs WHERE (host != '' AND host = ?) OR (site_name != '' AND site_name = ?)"
+        " ORDER BY started", (run.host, run.site_name)).fetchall()
+
+
+def _point(con: sqlite3.Connection, row: sqlite3.Row) -> TrendPoint:
+    sev: Counter[str] = Counter()
+    chk: Counter[str] = Counter()
+    for c, s, n in con.execute("SELECT check_name, severity, count FROM totals WHERE run_id = ?", (row["id"],)):
+        sev[s] += n
+        chk[c] += n
+    return TrendPoint(row["started"], row["as_of"], row["pages"], row["findings"], dict(sev), dict(chk))
+
+
+def _current_point(run: AuditRun) -> TrendPoint:
+    sev: Counter[str] = Counter()
+    chk: Counter[str] = Counter()
+    for (c, s), n in _totals(run.findings).items():
+        sev[s] += n
+        chk[c] += n
+    return TrendPoint(run.started, str(run.meta.get("as_of", "")), len(run.pages), len(run.findings),
+                      dict(sev), dict(chk))
+
+
+def compare(db_path: str | Path, run: AuditRun) -> Comparison:
+    """Compare a run with the latest earlier run of the same site.
+
+    Works whether or not `run` itself has been recorded yet; a missing
+    database means "no history" rather than an error.
+    """
+    if not Path(db_path).exists():
+        return Comparison(None, (), (), (_current_point(run),))
+    with closing(_connect(db_path)) as con:
+        rows = [r for r in _same_site_runs(con, run) if r["started"] < run.started]
+        earlier = [_point(con, r) for r in rows[-(TREND_RUNS - 1):]]
+        trend = (*earlier, _current_point(run))
+        if not rows:
+            return Comparison(None, (), (), trend)
+        prev_row = rows[-1]
+        prev = {r[0]: FixedFinding(*r) for r in con.execute(
+            "SELECT fingerprint, rule, severity, url, message FROM fingerprints WHERE run_id = ?"
+            " ORDER BY url, rule", (prev_row["id"],))}
+    current: dict[str, Finding] = {}
+    for f in run.findings:
+        current.setdefault(f.fingerprint(), f)
+    new = tuple(f for fp, f in current.items() if fp not in prev)
+    fixed = tuple(ff for fp, ff in prev.items() if fp not in current)
+    return Comparison(earlier[-1], new, fixed, trend)
