@@ -16,6 +16,7 @@ once per page.
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import Iterator
 from urllib.parse import parse_qsl, unquote, urldefrag, urljoin, urlsplit
 
@@ -75,6 +76,9 @@ def file_name(url: str, download: str | None = None) -> tuple[str, str] | None:
     return None
 
 
+_MAYBE_DOC = re.compile(r"\.(?:%s)(?![a-z0-9])" % "|".join(sorted(EDITABLE | ODF)), re.I)
+
+
 def _group(a: etree._Element) -> etree._Element | None:
     return next((anc for anc in a.iterancestors(*GROUPS)), None)
 
@@ -92,8 +96,12 @@ def check(page: Page, ctx: CheckContext) -> Iterator[Finding]:
         href = (a.get("href") or "").strip()
         if not href or href.startswith("#") or href.lower().startswith(("mailto:", "javascript:", "tel:", "data:")):
             continue
+        download = a.get("download")
+        # Cheap pre-filter: most links of a page (menus) name no document at all.
+        if not _MAYBE_DOC.search(href) and not (download and _MAYBE_DOC.search(download)):
+            continue
         target = urldefrag(urljoin(base, href))[0]
-        name = file_name(target, a.get("download"))
+        name = file_name(target, download)
         if name is None:
             continue
         stem, ext = name

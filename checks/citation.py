@@ -375,7 +375,7 @@ def check(page: Page, ctx: CheckContext) -> Iterator[Finding]:
             continue
         if _quote_attributed(q, stated, links):
             continue
-        text = _trim(q.text_content())
+        text = _trim("".join(q.itertext()))
         if not text or text in quoted:
             continue
         quoted.add(text)

@@ -75,7 +75,10 @@ META_MODIFIED = (
 # page's.  The site prefix is matched (not looked behind) so that a scan
 # cannot restart inside it and find 更新日期 in 網站最後更新日期.
 _SITE_PREFIX = r"(?P<site>網站|本站|全站)?"
-_AFTER_LABEL = r"[\s:|\[\]()【】〔〕「」]*"
+# What may stand between a label and its date, full-width forms included
+# (the label scan runs on unfolded text).
+_AFTER_LABEL_CHARS = " \t\r\n\f\v\u00a0\u3000:：|｜[]［］()（）【】〔〕「」"
+_AFTER_LABEL = "[" + re.escape(_AFTER_LABEL_CHARS) + "]*"
 
 
 def _alternation(labels: tuple[str, ...]) -> str:
@@ -117,7 +120,10 @@ def visible_text(tree: etree._Element) -> str:
     root = body if body is not None else tree
     parts: list[str] = [root.text or ""]
     _collect(root, parts)
-    return dates.normalize("".join(parts))
+    # Not NFKC-folded here: folding a whole page costs more than everything
+    # else the check does; _labelled_dates folds the few characters after
+    # each label instead.
+    return "".join(parts)
 
 
 def _collect(el: etree._Element, parts: list[str]) -> None:
@@ -138,12 +144,18 @@ def _collect(el: etree._Element, parts: list[str]) -> None:
             parts.append(child.tail)
 
 
+# Enough text after a label for the longest date form (民國 111 年 12 月 02 日).
+_DATE_WINDOW = 40
+
+
 def _labelled_dates(text: str, pattern: re.Pattern[str]) -> list[date]:
     found = []
     for m in pattern.finditer(text):
         if m.group("site"):
             continue
-        hit = dates.match_date(text, m.end())
+        window = dates.normalize(text[m.end(): m.end() + _DATE_WINDOW])
+        window = window[len(window) - len(window.lstrip(_AFTER_LABEL_CHARS)):]
+        hit = dates.match_date(window, 0)
         if hit:
             found.append(hit[0])
     return found
@@ -164,7 +176,15 @@ def modified_date(page: Page, ctx: CheckContext) -> tuple[date | None, str | Non
 
     Several labelled dates of one kind (a list page with one 更新日期 per
     item) are read as "the page is as new as its newest item": the latest wins.
+    Computed once per page and context (the check and pages.jsonl both ask).
     """
+    key = f"modified:{id(ctx)}"
+    if key not in page.memo:
+        page.memo[key] = _modified_date(page, ctx)
+    return page.memo[key]
+
+
+def _modified_date(page: Page, ctx: CheckContext) -> tuple[date | None, str | None]:
     text = visible_text(page.tree) if page.is_html else ""
     meta = extract_meta(page.tree) if page.is_html else {}
 

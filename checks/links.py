@@ -9,10 +9,11 @@ judges.  A broken target is reported once per page linking to it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterator
+from functools import lru_cache
+from typing import Iterator, NamedTuple
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
+from lxml import etree
 from w3lib.url import safe_url_string
 
 from checks.model import CheckContext, Finding, Page, Rule, Severity
@@ -47,8 +48,9 @@ _REFRESH_RE = re.compile(r"^\s*\d*\s*[;,]?\s*(?:url\s*=\s*)?['\"]?([^'\"]+)", re
 RESOURCE_ELEMENTS = frozenset({"img", "script", "link", "source", "embed", "object", "video", "audio", "track", "input"})
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
+    """One link on a page (a NamedTuple: pages carry ~150 of them)."""
+
     target: str  # absolute, with fragment if any
     url: str  # absolute, fragment removed: the thing fetched
     element: str  # a, img, link, meta-refresh, ...
@@ -60,8 +62,24 @@ class Link:
 
 
 def normalize_url(raw: str, base: str) -> tuple[str, str] | None:
-    """Absolute URL without fragment, and the fragment; None if not fetchable."""
+    """Absolute URL without fragment, and the fragment; None if not fetchable.
+
+    Pages of a government site repeat the same large menu: the same hrefs
+    resolve the same way from every page, so results are cached by what the
+    resolution actually depends on (the origin for /path links, the
+    directory for relative ones)."""
     raw = raw.strip()
+    if raw.startswith(("http://", "https://")):
+        return _normalize(raw, "")
+    if raw.startswith("/") and not raw.startswith("//"):
+        return _normalize(raw, base[: base.find("/", base.find("//") + 2)] if "//" in base else base)
+    if raw and raw[0] not in "?#;" and "?" not in base and base.count("/") >= 3:
+        return _normalize(raw, base[: base.rfind("/") + 1])
+    return _normalize(raw, base)
+
+
+@lru_cache(maxsize=100_000)
+def _normalize(raw: str, base: str) -> tuple[str, str] | None:
     if not raw or raw.startswith("#") and len(raw) == 1:
         return None
     scheme = raw.split(":", 1)[0].lower() if ":" in raw[:12] else ""
@@ -107,8 +125,26 @@ def _srcset_urls(value: str) -> Iterator[str]:
             yield bits[0]
 
 
+# Only the elements that can carry a link, found by lxml in C rather than a
+# Python loop over every element of a 30 KB page.
+_LINK_XPATH = etree.XPath(
+    "//a[@href] | //area[@href] | //img[@src or @srcset] | //script[@src] | //iframe[@src] | //frame[@src]"
+    " | //source[@src or @srcset] | //embed[@src] | //object[@data] | //video[@src or @poster] | //audio[@src]"
+    " | //track[@src] | //input[@src] | //link[@href] | //meta[@http-equiv]"
+)
+_ATTRS_BY_TAG: dict[str, tuple[str, ...]] = {}
+for _t, _a in _LINK_ATTRS:
+    _ATTRS_BY_TAG[_t] = _ATTRS_BY_TAG.get(_t, ()) + (_a,)
+
+
 def extract_links(page: Page) -> list[Link]:
-    """Every link target on the page, in document order, duplicates kept out."""
+    """Every link target on the page, in document order, duplicates kept out.
+
+    Computed once per page (the spider, the links check and the reports all
+    ask)."""
+    cached = page.memo.get("links")
+    if cached is not None:
+        return cached
     tree = page.tree
     base = page.url
     base_el = tree.find(".//base[@href]")
@@ -130,14 +166,10 @@ def extract_links(page: Page) -> list[Link]:
         seen.add((target, element))
         out.append(Link(target, url, element, frag))
 
-    for el in tree.iter():
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if not tag:
-            continue
-        tag = tag.lower()
-        for t, attr in _LINK_ATTRS:
-            if tag == t:
-                add(el.get(attr), tag)
+    for el in _LINK_XPATH(tree):
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        for attr in _ATTRS_BY_TAG.get(tag, ()):
+            add(el.get(attr), tag)
         if tag in _SRCSET_TAGS and el.get("srcset"):
             for u in _srcset_urls(el.get("srcset", "")):
                 add(u, tag)
@@ -149,6 +181,7 @@ def extract_links(page: Page) -> list[Link]:
             m = _REFRESH_RE.match(el.get("content") or "")
             if m and "url" in (el.get("content") or "").lower():
                 add(m.group(1), "meta-refresh")
+    page.memo["links"] = out
     return out
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
+import time
 import platform
 import shutil
 import sys
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from checks import freshness, metadata
+from checks.links import Link
 from checks.model import CheckContext, Finding, Page, Severity
 from checks.registry import PAGE_CHECKS
 from checks.sections import section_for
@@ -86,12 +90,11 @@ def crawl(cfg: Config, out_dir: Path, *, resume: bool = False, progress: bool = 
     settings = Settings()
     settings.setmodule(project_settings, priority="project")
     settings.update(settings_for(cfg, str(state), progress=progress), priority="cmdline")
-    settings.set("SITEAUDIT_A11Y_RUNNER", runner, priority="cmdline")
     # Failures are findings; Scrapy need not print a traceback for each
     # robots.txt it could not fetch from a dead external host.
     process = CrawlerProcess(settings)
     logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
-    process.crawl(SiteSpider, config=cfg, store=store, recurse=recurse, check_urls=check_urls)
+    process.crawl(SiteSpider, config=cfg, store=store, recurse=recurse, check_urls=check_urls, a11y_runner=runner)
     try:
         process.start()
     finally:
@@ -111,35 +114,86 @@ def _home_url(cfg: Config, store: Store, links: dict) -> str | None:
     return min(pages, key=len) if pages else None
 
 
-def analyze(cfg: Config, store: Store, as_of: date) -> tuple[list[Finding], list[dict[str, Any]]]:
-    """Run every check over the stored pages: (findings, pages.jsonl rows)."""
-    links = store.link_results()
-    page_meta = store.page_meta()
-    dc_dates = {url: metadata.dc_date(meta) for url, meta in page_meta.items()}
-    frozen = metadata.frozen_values(dc_dates)
-    sitemap = store.sitemap_dates()
-    ctx = CheckContext(as_of=as_of, settings=cfg.check_settings(), link_results=links,
-                       frozen_values=frozen, axe_results=store.axe_results())
-    home = _home_url(cfg, store, links)
-    findings: list[Finding] = []
-    rows: list[dict[str, Any]] = []
-    for rec in store.iter_pages():
-        sec = section_for(rec["url"], cfg.sections)
+# Pages below this many are judged in-process: a pool costs more than it saves.
+PARALLEL_MIN_PAGES = 200
+
+
+@dataclass
+class _Judge:
+    """What judging one page needs; built once, shared by worker processes."""
+
+    cfg: Config
+    ctx: CheckContext
+    sitemap: dict[str, str]
+    home: str | None
+    dc_dates: dict[str, str | None]
+
+    def page(self, rec: dict[str, Any]) -> tuple[list[Finding], dict[str, Any]]:
+        sec = section_for(rec["url"], self.cfg.sections)
         page = Page(url=rec["url"], html=rec["html"], status=rec["status"], headers=rec["headers"],
                     content_type=rec["content_type"], depth=rec["depth"], section=sec.path, unit=sec.unit,
-                    sitemap_lastmod=sitemap.get(rec["url"]))
+                    sitemap_lastmod=self.sitemap.get(rec["url"]))
+        if rec.get("links") is not None:
+            page.memo["links"] = [Link(*link) for link in rec["links"]]
+        findings: list[Finding] = []
         for module in PAGE_CHECKS:
-            findings.extend(module.check(page, ctx))
-        if rec["url"] == home and frozen:
-            findings.extend(metadata.site_findings(page, frozen, metadata.frozen_counts(dc_dates, frozen)))
-        modified, source = freshness.modified_date(page, ctx)
-        rows.append({
+            findings.extend(module.check(page, self.ctx))
+        frozen = self.ctx.frozen_values
+        if rec["url"] == self.home and frozen:
+            findings.extend(metadata.site_findings(page, frozen, metadata.frozen_counts(self.dc_dates, frozen)))
+        modified, source = freshness.modified_date(page, self.ctx)
+        row = {
             "url": page.url, "status": page.status, "section": sec.path, "unit": sec.unit,
             "title": rec["title"], "modified": modified.isoformat() if modified else None,
             "modified_source": source, "depth": page.depth, "content_type": page.content_type,
             "bytes": rec["bytes"],
-        })
-    return findings, rows
+        }
+        return findings, row
+
+
+_worker_judge: _Judge | None = None
+
+
+def _judge_share(args: tuple[str, int, int]) -> list[tuple[list[Finding], dict[str, Any]]]:
+    """In a worker process: judge every n-th stored page (read from the store
+    directly, so page HTML never travels between processes)."""
+    db_path, index, workers = args
+    assert _worker_judge is not None
+    store = Store(db_path, readonly=True)
+    try:
+        return [_worker_judge.page(rec) for rec in store.iter_pages(share=(index, workers))]
+    finally:
+        store.close()
+
+
+def _start_worker(judge: _Judge) -> None:
+    global _worker_judge
+    _worker_judge = judge
+
+
+def analyze(cfg: Config, store: Store, as_of: date, workers: int | None = None) -> tuple[list[Finding], list[dict[str, Any]]]:
+    """Run every check over the stored pages: (findings, pages.jsonl rows).
+
+    Checks are CPU work on independent pages, so a large audit is judged by
+    one process per core; output order is the store's (by URL) either way."""
+    links = store.link_results()
+    page_meta = store.page_meta()
+    dc_dates = {url: metadata.dc_date(meta) for url, meta in page_meta.items()}
+    frozen = metadata.frozen_values(dc_dates)
+    ctx = CheckContext(as_of=as_of, settings=cfg.check_settings(), link_results=links,
+                       frozen_values=frozen, axe_results=store.axe_results())
+    judge = _Judge(cfg, ctx, store.sitemap_dates(), _home_url(cfg, store, links), dc_dates)
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if workers < 2 or len(page_meta) < PARALLEL_MIN_PAGES:
+        results = [judge.page(rec) for rec in store.iter_pages()]
+    else:
+        store.commit()
+        ctx_mp = multiprocessing.get_context("fork")  # workers inherit the judge, no pickling
+        with ctx_mp.Pool(workers, initializer=_start_worker, initargs=(judge,)) as pool:
+            shares = pool.map(_judge_share, [(str(store.path), i, workers) for i in range(workers)])
+        results = sorted((r for share in shares for r in share), key=lambda r: r[1]["url"])
+    findings = [f for page_findings, _ in results for f in page_findings]
+    return findings, [row for _, row in results]
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
@@ -202,7 +256,9 @@ def run_audit(cfg: Config, out_dir: Path, as_of: date, *, resume: bool = False, 
 
         raise UsageError("沒有起始網址：請給 URL 參數，或在設定檔 [site] start_urls 指定")
     out_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
     store = crawl(cfg, out_dir, resume=resume, progress=progress)
+    t1 = time.monotonic()
     try:
         reason = store.info("close_reason", "finished")
         links = store.link_results()
@@ -212,6 +268,7 @@ def run_audit(cfg: Config, out_dir: Path, as_of: date, *, resume: bool = False, 
             why = f"{res.status}（{res.error}）" if res and res.error else (f"HTTP {res.status}" if res else "沒有回應")
             raise AuditCannotRun(f"無法取得起始網頁 {start}：{why}。請確認網址與網路連線，或 robots.txt 是否禁止。")
         findings, rows = analyze(cfg, store, as_of)
+        t2 = time.monotonic()
         a11y_stats = store.info("a11y_stats", {})
         run_meta = {
             "tool": "siteaudit",
@@ -225,6 +282,7 @@ def run_audit(cfg: Config, out_dir: Path, as_of: date, *, resume: bool = False, 
             "versions": {"tool": TOOL_VERSION, "python": platform.python_version(),
                          **_scrapy_version(), **a11y_versions(cfg.accessibility.enabled)},
             "links_checked": len(links),
+            "seconds": {"crawl": round(t1 - t0, 2), "analyze": round(t2 - t1, 2)},
             "trap_skipped": store.info("trap_skipped", []),
             "a11y": {
                 "enabled": cfg.accessibility.enabled,
@@ -236,7 +294,10 @@ def run_audit(cfg: Config, out_dir: Path, as_of: date, *, resume: bool = False, 
     finally:
         store.close()
     write_outputs(out_dir, cfg, findings, rows, run_meta)
+    t3 = time.monotonic()
     notes = render_reports(out_dir, history_path)
+    if os.environ.get("SITEAUDIT_TIMINGS"):
+        eprint(f"timings: crawl {t1 - t0:.1f}s, analyze {t2 - t1:.1f}s, reports {time.monotonic() - t3:.1f}s")
     if reason != "finished":
         notes.append(f"檢視未完成（{reason}）：以 --resume 再執行一次可從中斷處繼續；已找到的結果都已寫出。")
     return AuditResult(out_dir, findings, len(rows), complete=reason == "finished", notes=notes)

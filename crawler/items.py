@@ -19,6 +19,7 @@ class PageItem:
     meta: dict[str, list[str]]
     bytes: int
     title: str
+    links: list = field(default_factory=list)  # checks.links.Link tuples
 
 
 @dataclass

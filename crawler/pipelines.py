@@ -21,7 +21,7 @@ class StorePipeline:
         store = self._store
         if isinstance(item, PageItem):
             store.add_page(item.url, item.status, item.content_type, item.depth, item.headers,
-                           item.html, item.meta, item.bytes, item.title)
+                           item.html, item.meta, item.bytes, item.title, item.links)
         elif isinstance(item, LinkItem):
             store.add_link(item.result)
         elif isinstance(item, SitemapItem):
@@ -44,7 +44,9 @@ class AccessibilityPipeline:
 
     def __init__(self, crawler):
         self.crawler = crawler
-        self.runner = crawler.settings.get("SITEAUDIT_A11Y_RUNNER")
+        # The runner owns threads and browsers: it rides on the spider, not in
+        # the settings (Scrapy copies settings, and locks cannot be copied).
+        self.runner = getattr(crawler.spider, "a11y_runner", None)
         if self.runner is None:
             raise NotConfigured
         self.done: set[str] = set()

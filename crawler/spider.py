@@ -12,6 +12,7 @@ Works the Scrapy way too: `scrapy crawl site -a url=https://... [-a config=site.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
@@ -74,7 +75,8 @@ class SiteSpider(scrapy.Spider):
     name = "site"
 
     def __init__(self, url: str | None = None, config: Config | str | None = None,
-                 store: Any = None, recurse: bool = True, check_urls: tuple[str, ...] = (), **kwargs: Any):
+                 store: Any = None, recurse: bool = True, check_urls: tuple[str, ...] = (),
+                 a11y_runner: Any = None, **kwargs: Any):
         super().__init__(**kwargs)
         if not isinstance(config, Config):
             config = with_overrides(load_config(config), start_url=url)
@@ -86,6 +88,7 @@ class SiteSpider(scrapy.Spider):
         self.page_exclude = [re.compile(p) for p in config.crawl.exclude]
         self.link_exclude = [re.compile(p) for p in config.links.exclude]
         self.store = store
+        self.a11y_runner = a11y_runner  # crawler/a11y.py pool, fed by AccessibilityPipeline
         # url -> method already requested this run (GET covers HEAD)
         self.requested: dict[str, str] = {}
         self.trap_skipped: list[str] = []
@@ -103,10 +106,13 @@ class SiteSpider(scrapy.Spider):
 
     # ---- scope ------------------------------------------------------------
     def in_scope(self, url: str) -> bool:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
+        if not url.startswith(("http://", "https://")):
             return False
-        host = (parts.hostname or "").lower()
+        return self._host_in_scope(url.split("/", 3)[2])
+
+    @lru_cache(maxsize=4096)
+    def _host_in_scope(self, netloc: str) -> bool:
+        host = (urlsplit(f"//{netloc}").hostname or "").lower()
         return any(host == h or host.endswith("." + h) for h in self.hosts)
 
     # ---- start ------------------------------------------------------------
@@ -144,6 +150,11 @@ class SiteSpider(scrapy.Spider):
     def follow(self, link: Link, depth: int, trap_run: int, parent_key: Any,
                as_page_ok: bool = True, need_body: bool = False) -> Iterator[scrapy.Request]:
         url = link.url
+        # Most links of a page are the shared menu, already asked for: decide
+        # that first, before any parsing.
+        have = self.requested.get(url)
+        if have == "GET" or have == "TRAP" or (have == "HEAD" and not (need_body or link.fragment)):
+            return
         if any(p.search(url) for p in self.link_exclude):
             return
         scope = self.in_scope(url)
@@ -168,8 +179,6 @@ class SiteSpider(scrapy.Spider):
             max_depth, max_pages = self.cfg.crawl.max_depth, self.cfg.crawl.max_pages
             over = (max_depth and depth > max_depth) or (max_pages and self.pages_scheduled >= max_pages)
             if not over:
-                if url in self.requested:
-                    return
                 self.requested[url] = "GET"
                 self.pages_scheduled += 1
                 yield scrapy.Request(
@@ -182,9 +191,6 @@ class SiteSpider(scrapy.Spider):
         # a link check: fetched once, never parsed for links
         # a #fragment needs the target's HTML (pages crawled give it anyway)
         need_body = need_body or bool(link.fragment)
-        have = self.requested.get(url)
-        if have == "GET" or have == "TRAP" or (have == "HEAD" and not need_body):
-            return
         method = "GET" if need_body else "HEAD"
         self.requested[url] = method
         yield scrapy.Request(
@@ -236,13 +242,13 @@ class SiteSpider(scrapy.Spider):
             page = Page(url=response.url, html=response.text, status=response.status, headers=headers,
                         content_type=self._content_type(response) or "text/html", depth=depth)
             anchors = page_anchors(page)
+            links = extract_links(page)
             # (a page reached twice through redirects is stored once: the store ignores repeats)
             yield PageItem(url=page.url, status=page.status, content_type=page.content_type, depth=depth,
                            headers=headers, html=page.html, meta=extract_meta(page.tree),
-                           bytes=len(response.body), title=page.title)
+                           bytes=len(response.body), title=page.title, links=links)
             parent_key = response.meta.get("trap_key")
             run = response.meta.get("trap_run", 0)
-            links = extract_links(page)
             # one fetch per target: if any link to it has a #fragment, GET it
             # at once rather than HEAD now and GET again for the anchor
             with_fragment = {link.url for link in links if link.fragment}

@@ -20,7 +20,7 @@ from checks.model import LinkResult
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (
     url TEXT PRIMARY KEY, status INTEGER, content_type TEXT, depth INTEGER,
-    headers TEXT, html BLOB, meta TEXT, bytes INTEGER, title TEXT, seq INTEGER
+    headers TEXT, html BLOB, meta TEXT, bytes INTEGER, title TEXT, seq INTEGER, links BLOB
 );
 CREATE TABLE IF NOT EXISTS links (url TEXT PRIMARY KEY, result TEXT, outcome TEXT);
 CREATE TABLE IF NOT EXISTS sitemap (url TEXT PRIMARY KEY, lastmod TEXT);
@@ -33,13 +33,16 @@ CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT);
 class Store:
     COMMIT_EVERY = 2.0  # seconds: bounded loss on a hard kill, cheap commits
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, readonly: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.path), check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(_SCHEMA)
+        if readonly:
+            self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(self.path), check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
         self._last_commit = time.monotonic()
         self._seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM pages").fetchone()[0]
 
@@ -51,13 +54,19 @@ class Store:
             self._last_commit = now
 
     def add_page(self, url: str, status: int, content_type: str, depth: int, headers: dict[str, str],
-                 html: str, meta: dict[str, list[str]], nbytes: int, title: str) -> bool:
-        """False when the page was already stored (a redirect reached it twice)."""
+                 html: str, meta: dict[str, list[str]], nbytes: int, title: str,
+                 links: list[tuple[str, ...]] | None = None) -> bool:
+        """False when the page was already stored (a redirect reached it twice).
+
+        `links` are the page's extracted links (checks.links.Link tuples):
+        kept so the analysis does not extract them a second time."""
         self._seq += 1
+        packed = zlib.compress(json.dumps(links, ensure_ascii=False).encode("utf-8"), 3) if links is not None else None
         cur = self.db.execute(
-            "INSERT OR IGNORE INTO pages VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR IGNORE INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (url, status, content_type, depth, json.dumps(headers, ensure_ascii=False),
-             zlib.compress(html.encode("utf-8"), 3), json.dumps(meta, ensure_ascii=False), nbytes, title, self._seq),
+             zlib.compress(html.encode("utf-8"), 3), json.dumps(meta, ensure_ascii=False), nbytes, title, self._seq,
+             packed),
         )
         self._maybe_commit()
         return cur.rowcount == 1
@@ -92,6 +101,9 @@ class Store:
         self.db.commit()
 
     def close(self) -> None:
+        if not self.db.in_transaction:
+            self.db.close()
+            return
         self.db.commit()
         self.db.close()
 
@@ -106,15 +118,20 @@ class Store:
     def page_urls(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT url FROM pages")}
 
-    def iter_pages(self) -> Iterator[dict[str, Any]]:
-        """Pages in the order they were fetched (stable output order)."""
-        for row in self.db.execute(
-            "SELECT url, status, content_type, depth, headers, html, meta, bytes, title FROM pages ORDER BY url"
-        ):
+    def iter_pages(self, share: tuple[int, int] | None = None) -> Iterator[dict[str, Any]]:
+        """Pages ordered by URL (stable output order); `share=(i, n)` gives
+        every n-th page starting at the i-th (one worker's part)."""
+        sql = "SELECT url, status, content_type, depth, headers, html, meta, bytes, title, links FROM pages"
+        params: tuple[int, ...] = ()
+        if share is not None:
+            sql += " WHERE seq % ? = ?"
+            params = (share[1], share[0])
+        for row in self.db.execute(sql + " ORDER BY url", params):
             yield {
                 "url": row[0], "status": row[1], "content_type": row[2], "depth": row[3],
                 "headers": json.loads(row[4]), "html": zlib.decompress(row[5]).decode("utf-8"),
                 "meta": json.loads(row[6]), "bytes": row[7], "title": row[8],
+                "links": json.loads(zlib.decompress(row[9])) if row[9] is not None else None,
             }
 
     def page_meta(self) -> dict[str, dict[str, list[str]]]:
