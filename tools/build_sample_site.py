@@ -436,6 +436,11 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
 <title>網頁已移至最新消息</title></head>
 <body><p>本網頁已移至<a href="/news/">最新消息</a>，系統將自動為您轉址。</p></body></html>
 """).encode("utf-8")
+    # A redirect stub is still a page to audit (issue 2): it carries no
+    # metadata and no date, and a reviewer lists that like any other page.
+    s.expect("/news.html", "metadata.missing", {"field": "DC.Title"},
+             "meta-refresh 轉址頁仍是網頁：沒有任何詮釋資料（每個必備欄位各一項）。")
+    s.expect("/news.html", "freshness.unknown", {}, "轉址頁沒有任何更新或發布日期。")
 
     # -- 業務資訊 ---------------------------------------------------------------
     s.page("/business/", "業務資訊", [("業務資訊", None)], """
