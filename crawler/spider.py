@@ -12,6 +12,7 @@ Works the Scrapy way too: `scrapy crawl site -a url=https://... [-a config=site.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from functools import lru_cache
 from typing import Any, Iterator
 from urllib.parse import parse_qsl, urlsplit
@@ -87,6 +88,13 @@ class SiteSpider(scrapy.Spider):
         self.hosts = config.allowed_hosts
         self.page_exclude = [re.compile(p) for p in config.crawl.exclude]
         self.link_exclude = [re.compile(p) for p in config.links.exclude]
+        if store is None:
+            # `scrapy crawl site -a url=...`: facts go to a state store in the
+            # working directory (-a state=DIR to choose); `siteaudit crawl`
+            # then writes the reports.
+            from crawler.store import Store
+
+            store = Store(Path(kwargs.get("state", ".siteaudit-state")) / "audit.sqlite")
         self.store = store
         self.a11y_runner = a11y_runner  # crawler/a11y.py pool, fed by AccessibilityPipeline
         # url -> method already requested this run (GET covers HEAD)
@@ -326,3 +334,4 @@ class SiteSpider(scrapy.Spider):
         if self.store is not None:
             self.store.set_info("trap_skipped", self.trap_skipped[:200])
             self.store.set_info("close_reason", reason)
+            self.store.commit()

@@ -198,3 +198,25 @@ def test_resume_after_kill_equals_uninterrupted_run(tmp_path):
         assert resumed.code == 0, resumed.stderr
         assert sorted(p["url"] for p in resumed.pages) == sorted(p["url"] for p in full.pages)
         assert _norm(resumed.findings, srv.base_url) == _norm(full.findings, srv.base_url)
+
+
+def test_scrapy_way_works_too(tmp_path):
+    """`scrapy crawl site -a url=...` with settings from scrapy.cfg stores the facts."""
+    import os
+    import shutil
+
+    root = make_site(tmp_path / "site", {"/": '<a href="/a.html">a</a> <a href="/gone.html">x</a>', "/a.html": "a"})
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(ROOT / "scrapy.cfg", work / "scrapy.cfg")
+    scrapy_bin = Path(sys.executable).with_name("scrapy")
+    with serve(root) as srv:
+        proc = subprocess.run([str(scrapy_bin), "crawl", "site", "-a", f"url={srv.url('/')}"], cwd=work,
+                              capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    with sqlite3.connect(work / ".siteaudit-state" / "audit.sqlite") as db:
+        pages = {r[0] for r in db.execute("SELECT url FROM pages")}
+        broken = {r[0] for r in db.execute("SELECT url FROM links WHERE outcome = 'broken'")}
+    assert pages == {srv.url("/"), srv.url("/a.html")}
+    assert broken == {srv.url("/gone.html")}
