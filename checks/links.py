@@ -185,13 +185,17 @@ def extract_links(page: Page) -> list[Link]:
     return out
 
 
+# What a #fragment may point at (HTML's "indicated part of the document"):
+# any element's id, or the name of an <a>.
+_ANCHORS_XPATH = etree.XPath("//@id | //a/@name")
+
+
 def page_anchors(page: Page) -> frozenset[str]:
     """ids and <a name> of a page: what a #fragment may point at."""
-    tree = page.tree
-    names = {v for v in tree.xpath("//@id") if v}
-    names.update(v for v in tree.xpath("//a/@name | //*[@name and not(self::meta or self::input or self::select "
-                                      "or self::textarea or self::button or self::param or self::form)]/@name") if v)
-    return frozenset(names)
+    cached = page.memo.get("anchors")
+    if cached is None:
+        cached = page.memo["anchors"] = frozenset(str(v) for v in _ANCHORS_XPATH(page.tree) if v)
+    return cached
 
 
 _STATUS_ZH = {

@@ -61,11 +61,11 @@ class Store:
         `links` are the page's extracted links (checks.links.Link tuples):
         kept so the analysis does not extract them a second time."""
         self._seq += 1
-        packed = zlib.compress(json.dumps(links, ensure_ascii=False).encode("utf-8"), 3) if links is not None else None
+        packed = zlib.compress(json.dumps(links, ensure_ascii=False).encode("utf-8"), 1) if links is not None else None
         cur = self.db.execute(
             "INSERT OR IGNORE INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (url, status, content_type, depth, json.dumps(headers, ensure_ascii=False),
-             zlib.compress(html.encode("utf-8"), 3), json.dumps(meta, ensure_ascii=False), nbytes, title, self._seq,
+             zlib.compress(html.encode("utf-8"), 1), json.dumps(meta, ensure_ascii=False), nbytes, title, self._seq,
              packed),
         )
         self._maybe_commit()
