@@ -328,6 +328,11 @@ class _Browser:
             self.deadline = None
         if not isinstance(res, dict) or not res.get("ok"):
             raise RuntimeError(f"axe-core failed: {res.get('error') if isinstance(res, dict) else res!r}")
+        landed = self.driver.current_url
+        if _strip_fragment(landed) != _strip_fragment(url):
+            # <meta http-equiv=refresh> or a script moved the browser on: the
+            # result describes another page and must not be filed under this one.
+            raise NavigatedAway(landed)
         return {"violations": res["violations"], "incomplete": res["incomplete"]}
 
     def processes(self) -> list:
@@ -398,6 +403,14 @@ class _Browser:
 
 # --------------------------------------------------------------------------
 # The pool
+
+class NavigatedAway(Exception):
+    """The page sent the browser elsewhere (meta refresh, script) before axe ran."""
+
+
+def _strip_fragment(url: str) -> str:
+    return url.split("#", 1)[0]
+
 
 @dataclass
 class A11yOutcome:
@@ -582,6 +595,9 @@ class A11yRunner:
                             browser = self._new_browser()
                         result = browser.audit(url, self._options)
                         break
+                    except NavigatedAway as e:
+                        reason = f"網頁自動轉址至 {e}，無障礙檢測在目標網頁進行"
+                        break  # not a browser fault: no retry, browser kept
                     except Exception as e:  # crash, hang (killed by the watchdog), timeout
                         reason = _reason(e)
                         log.info("a11y: %s failed (attempt %d): %s", url, attempt, reason)

@@ -312,3 +312,38 @@ def _record() -> None:
 
 if __name__ == "__main__" and "--record" in sys.argv:
     _record()
+
+
+@pytest.mark.browser
+def test_meta_refresh_page_is_not_given_its_targets_result(tmp_path):
+    """A 0-second meta refresh sends the browser on: that result belongs to the
+    target page, so the stub gets a stated failure, not the target's findings."""
+    import http.server
+    import threading
+    from functools import partial
+
+    from crawler.a11y import A11yRunner
+
+    (tmp_path / "stub.html").write_text(
+        '<!DOCTYPE html><html lang="zh-Hant-TW"><head><meta charset="utf-8">'
+        '<meta http-equiv="refresh" content="0; url=target.html"><title>轉址</title></head>'
+        "<body><p>轉址中</p></body></html>", encoding="utf-8")
+    (tmp_path / "target.html").write_text(
+        '<!DOCTYPE html><html lang="zh-Hant-TW"><head><meta charset="utf-8"><title>目標</title></head>'
+        '<body><main><h1>目標</h1><img src="x.png"></main></body></html>', encoding="utf-8")
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a: None
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{srv.server_address[1]}"
+    try:
+        runner = A11yRunner(browsers=1)
+        runner.submit(f"{base}/stub.html")
+        runner.submit(f"{base}/target.html")
+        out = runner.finish(timeout=120)
+    finally:
+        srv.shutdown()
+    assert f"{base}/stub.html" not in out.results
+    assert [u for u, _ in out.failures] == [f"{base}/stub.html"]
+    assert "轉址" in out.failures[0][1]
+    assert {v["id"] for v in out.results[f"{base}/target.html"]["violations"]} >= {"image-alt"}
