@@ -10,7 +10,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 AXE     = node_modules/axe-core/axe.min.js
 
-.PHONY: demo test setup browser bench clean
+.PHONY: demo test setup browser bench a11y-bench clean
 
 setup: $(STAMP) $(AXE) browser
 
@@ -42,6 +42,9 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/benchmark.py --pages 2000
+
+a11y-bench: setup
+	$(BIN)/python bench/a11y_bench.py --pages 200
 
 clean:
 	rm -rf $(VENV) node_modules audit-demo .pytest_cache
