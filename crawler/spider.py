@@ -126,8 +126,6 @@ class SiteSpider(scrapy.Spider):
     # ---- start ------------------------------------------------------------
     def _restore(self) -> None:
         """On --resume: what earlier runs already fetched is not asked again."""
-        if self.store is None:
-            return
         for url in self.store.page_urls():
             self.requested[url] = "GET"
         for url in self.store.link_urls():
