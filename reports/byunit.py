@@ -14,14 +14,9 @@ from pathlib import Path
 
 from checks.model import Finding, Severity
 from checks.sections import UNASSIGNED_UNIT
-from reports.run import AuditRun, sections_of
+from reports.run import AuditRun, sections_of, unit_sort_key
 
 COLUMNS = ("負責單位", "目錄", "網頁", "規則", "嚴重度", "說明", "目標/欄位")
-
-
-def _unit_key(unit: str) -> tuple[bool, str]:
-    # 未指定 last: the units that can act on their list come first.
-    return (unit == UNASSIGNED_UNIT, unit)
 
 
 def evidence_key(f: Finding) -> str:
@@ -38,8 +33,9 @@ def evidence_key(f: Finding) -> str:
 
 
 def sorted_findings(run: AuditRun) -> list[Finding]:
+    unit_key = unit_sort_key(run)
     return sorted(run.findings, key=lambda f: (
-        _unit_key(run.unit_of(f)), run.section_path_of(f), f.url, f.rule, -f.severity, evidence_key(f)))
+        unit_key(run.unit_of(f)), run.section_path_of(f), f.url, f.rule, -f.severity, evidence_key(f)))
 
 
 def by_unit_rows(run: AuditRun) -> list[list[str]]:
@@ -96,7 +92,7 @@ def unit_groups(run: AuditRun) -> list[UnitGroup]:
         sections.setdefault(u, set()).add(run.section_path_of(f))
         (stale if f.rule == "freshness.stale" else others).setdefault(u, []).append(f)
     groups = []
-    for u in sorted(sections, key=_unit_key):
+    for u in sorted(sections, key=unit_sort_key(run)):
         st = sorted(stale.get(u, []), key=lambda f: (str(f.detail.get("modified", "")), f.url))
         groups.append(UnitGroup(u, tuple(sorted(sections[u])), pages.get(u, 0), tuple(st),
                                 tuple(others.get(u, []))))

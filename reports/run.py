@@ -391,8 +391,23 @@ def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
     return {s.name: c.get(s.name, 0) for s in sorted(Severity, reverse=True)}
 
 
+def unit_sort_key(run: AuditRun):
+    """Units in the order of the 網頁資料維護及更新權責劃分表 (the config's
+    [[sections]]), as the office lists them (第一課 before 第二課, which code
+    point order gets wrong); others after, by name; 未指定 last, so the
+    units that can act on their list come first."""
+    order: dict[str, int] = {}
+    for s in run.configured_sections:
+        order.setdefault(s.unit, len(order))
+
+    def key(unit: str) -> tuple[bool, int, str]:
+        return (unit == UNASSIGNED_UNIT, order.get(unit, len(order)), unit)
+
+    return key
+
+
 @_memoized
 def units_of(run: AuditRun) -> list[str]:
-    """Every unit with a section or a finding; 未指定 last so real units lead the report."""
+    """Every unit with a section or a finding, in unit_sort_key order."""
     units = {s.unit for s in sections_of(run)} | {run.unit_of(f) for f in run.findings}
-    return sorted(units, key=lambda u: (u == UNASSIGNED_UNIT, u))
+    return sorted(units, key=unit_sort_key(run))
