@@ -7,6 +7,7 @@ then rendered from those files alone (reports/).
 """
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import logging
 import multiprocessing
@@ -26,10 +27,13 @@ from checks.model import CheckContext, Finding, Page, Severity
 from checks.registry import PAGE_CHECKS
 from checks.sections import section_for
 from crawler.config import Config
-from crawler.errors import AuditCannotRun
+from crawler.errors import AuditCannotRun, UsageError
 from crawler.store import Store
 
-TOOL_VERSION = "0.1.0"
+try:  # one version, pyproject.toml's
+    TOOL_VERSION = importlib.metadata.version("siteaudit")
+except importlib.metadata.PackageNotFoundError:  # running from a checkout without install
+    TOOL_VERSION = "0+unknown"
 STATE_DIR = ".state"
 
 
@@ -256,8 +260,6 @@ def render_reports(out_dir: Path, history_path: Path | None) -> list[str]:
 def run_audit(cfg: Config, out_dir: Path, as_of: date, *, resume: bool = False, progress: bool = True,
               history_path: Path | None = None) -> AuditResult:
     if not cfg.site.start_urls:
-        from crawler.errors import UsageError
-
         raise UsageError("沒有起始網址：請給 URL 參數，或在設定檔 [site] start_urls 指定")
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()

@@ -109,7 +109,9 @@ class LocalSite:
 
 # ---- the check ------------------------------------------------------------
 
-def _disk_result(site: LocalSite, url: str, need_anchors: bool) -> LinkResult | None:
+def _disk_result(site: LocalSite, url: str) -> LinkResult | None:
+    """The outcome of a link to one of our files (None when it is not ours).
+    HTML targets carry their anchors, so #fragments can be judged."""
     path = site.file_for(url)
     if path is None:
         return None
@@ -117,7 +119,7 @@ def _disk_result(site: LocalSite, url: str, need_anchors: bool) -> LinkResult | 
     if found is None:
         return LinkResult(url=url, status=404, outcome="broken", error=f"檔案不存在：{site.display(url)}")
     anchors = None
-    if need_anchors and found.suffix.lower() in HTML_SUFFIXES:
+    if found.suffix.lower() in HTML_SUFFIXES:
         anchors = page_anchors(Page(url=url, html=decode_html(found.read_bytes())))
     return LinkResult(url=url, status=200, outcome="ok", final_url=url, anchors=anchors)
 
@@ -135,15 +137,12 @@ def _a11y(cfg: Config, pages: list[Page]) -> tuple[dict[str, Any], list[tuple[st
     cache = Path(os.environ.get("SITEAUDIT_CACHE_DIR", Path.home() / ".cache" / "siteaudit")) / "a11y-cache.sqlite"
     cache.parent.mkdir(parents=True, exist_ok=True)
     runner = make_a11y_runner(cfg, cache)
+    # the browser opens local pages as file:// (their links need no server)
+    opened = {page.url: Path(page.local_path).resolve().as_uri() if page.local_path else page.url for page in pages}
     for page in pages:
-        target = Path(page.local_path).resolve().as_uri() if page.local_path else page.url
-        runner.submit(target, hashlib.sha256(page.html.encode("utf-8")).hexdigest())
+        runner.submit(opened[page.url], hashlib.sha256(page.html.encode("utf-8")).hexdigest())
     outcome = runner.finish()
-    results: dict[str, Any] = {}
-    for page in pages:
-        target = Path(page.local_path).resolve().as_uri() if page.local_path else page.url
-        if target in outcome.results:
-            results[page.url] = outcome.results[target]
+    results = {url: outcome.results[target] for url, target in opened.items() if target in outcome.results}
     return results, outcome.failures
 
 
@@ -166,23 +165,20 @@ def collect(args_targets: list[str], cfg: Config, base_url: str | None, work: Pa
 
     # link targets: on disk when they are ours, else fetched once each
     link_results: dict[str, LinkResult] = {}
-    to_fetch: list[str] = []
+    to_fetch: dict[str, None] = {}  # ordered set
     for page in pages:
         for link in extract_links(page):
-            if link.url in link_results:
-                if link.fragment and link_results[link.url].anchors is None and link_results[link.url].outcome == "ok":
-                    link_results[link.url] = _disk_result(site, link.url, True) or link_results[link.url]
+            if link.url in link_results or link.url in to_fetch:
                 continue
-            res = _disk_result(site, link.url, bool(link.fragment))
+            res = _disk_result(site, link.url)
             if res is not None:
                 link_results[link.url] = res
-            elif urlsplit(link.url).scheme in ("http", "https") and link.url not in to_fetch:
-                if cfg.links.check_external:
-                    to_fetch.append(link.url)
+            elif urlsplit(link.url).scheme in ("http", "https") and cfg.links.check_external:
+                to_fetch[link.url] = None
 
     run_info: dict[str, Any] = {}
     if remote or to_fetch:
-        store = _fetch(cfg, remote, to_fetch, work)
+        store = _fetch(cfg, remote, list(to_fetch), work)
         try:
             link_results.update(store.link_results())
             for rec in store.iter_pages():
@@ -269,8 +265,8 @@ def run_check(args, fail_on: Severity | None, as_of) -> int:
     cfg = with_overrides(load_config(args.config), no_a11y=args.no_a11y)
     baseline = load_baseline(args.baseline) if args.baseline else set()
     with tempfile.TemporaryDirectory(prefix="siteaudit-check-") as tmp:
-        pages, findings, _info = collect(args.targets, cfg, args.base_url, Path(tmp), as_of)
-    shown_pages = [_info["display"](p.url) for p in pages]
+        pages, findings, info = collect(args.targets, cfg, args.base_url, Path(tmp), as_of)
+    shown_pages = [info["display"](p.url) for p in pages]
     counted = [f for f in findings if f.fingerprint() not in baseline]
     suppressed = len(findings) - len(counted)
     if args.junit:
