@@ -1,8 +1,9 @@
 # Two commands set everything up on a fresh Debian machine:
 #   make demo   – audit the bundled sample branch website
-#   make test   – run the test suite
-# Both create/refresh the virtualenv, install Python deps, axe-core (npm ci)
-# and Debian's chromium + chromium-driver when missing.
+#   make test   – lint, type-check and run the test suite
+# Both create/refresh the virtualenv, install the Python deps, axe-core
+# (npm ci) and the Debian packages they need when missing
+# (tools/setup-system.sh: apt-get as root, sudo otherwise).
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -10,9 +11,17 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 AXE     = node_modules/axe-core/axe.min.js
 
-.PHONY: demo test setup browser bench a11y-bench clean
+.PHONY: demo test lint setup system-demo system-test bench a11y-bench clean
 
-setup: $(STAMP) $(AXE) browser
+# Debian's browser and driver (never let Selenium Manager download one), and
+# a CJK font: without one Chinese renders as boxes and axe's colour-contrast
+# check measures fallback glyphs.  `test` also wants LibreOffice Calc and
+# poppler (printing tests) and redis-server (the --queue tests).
+system-demo:
+	@sh tools/setup-system.sh demo
+
+system-test:
+	@sh tools/setup-system.sh test
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,20 +33,16 @@ $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $(AXE)
 
-# Debian's browser and driver (never let Selenium Manager download one), and
-# a CJK font: without one Chinese renders as boxes and axe's colour-contrast
-# check measures fallback glyphs.
-browser:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then \
-	  echo "installing Debian chromium + chromium-driver + fonts-wqy-microhei"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei fontconfig; \
-	fi
+setup: system-demo $(AXE) $(STAMP)
 
 demo: setup
 	$(BIN)/siteaudit demo --out audit-demo
 
-test: setup
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: system-test $(AXE) $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
 bench: setup

@@ -20,7 +20,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Iterator, Mapping
 
-from checks.model import CheckContext, Finding, Page, Rule, Severity
+from checks.model import CheckContext, Finding, Rule, Severity
+from checks.page import Page
 
 CHECK = "accessibility"
 

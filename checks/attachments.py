@@ -22,7 +22,8 @@ from urllib.parse import parse_qsl, unquote, urldefrag, urljoin, urlsplit
 
 from lxml import etree
 
-from checks.model import CheckContext, Finding, Page, Rule, Severity
+from checks.model import CheckContext, Finding, Rule, Severity
+from checks.page import Page
 
 CHECK = "attachments"
 
@@ -86,8 +87,7 @@ def _group(a: etree._Element) -> etree._Element | None:
 def check(page: Page, ctx: CheckContext) -> Iterator[Finding]:
     if not page.is_html:
         return
-    base_el = page.tree.find(".//base[@href]")
-    base = urljoin(page.url, base_el.get("href")) if base_el is not None else page.url
+    base = page.base_url
 
     editable: list[tuple[str, str, str, etree._Element]] = []  # target, stem, ext, <a>
     odf_stems: set[str] = set()
@@ -100,8 +100,11 @@ def check(page: Page, ctx: CheckContext) -> Iterator[Finding]:
         # Cheap pre-filter: most links of a page (menus) name no document at all.
         if not _MAYBE_DOC.search(href) and not (download and _MAYBE_DOC.search(download)):
             continue
-        target = urldefrag(urljoin(base, href))[0]
-        name = file_name(target, download)
+        try:
+            target = urldefrag(urljoin(base, href))[0]
+            name = file_name(target, download)
+        except ValueError:  # an unparsable href: link.malformed reports it
+            continue
         if name is None:
             continue
         stem, ext = name

@@ -41,7 +41,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from checks.model import CheckContext, Finding, Page, Rule, Severity
+from checks.model import CheckContext, Finding, Rule, Severity
+from checks.page import Page, is_hidden
 
 CHECK = "citation"
 
@@ -107,25 +108,20 @@ def _fold(text: str) -> str:
     return text.translate(_FOLD)
 
 
-def _hidden(el: etree._Element) -> bool:
-    if el.get("hidden") is not None:
-        return True
-    style = (el.get("style") or "").replace(" ", "").lower()
-    return "display:none" in style
-
-
 class _Links:
     """Which hrefs count as a link to a source (see module docstring)."""
 
     def __init__(self, page: Page) -> None:
-        base = page.tree.find(".//base[@href]")
-        self.base = urljoin(page.url, base.get("href")) if base is not None else page.url
+        self.base = page.base_url
 
     def is_link(self, el: etree._Element) -> bool:
         href = (el.get("href") or "").strip()
         if not href or href.startswith("#"):
             return False
-        scheme = urlsplit(urljoin(self.base, href)).scheme.lower()
+        try:
+            scheme = urlsplit(urljoin(self.base, href)).scheme.lower()
+        except ValueError:  # unparsable: link.malformed's business, and no source link
+            return False
         if scheme in ("http", "https"):
             return True
         # A relative href on a file:// page (pre-publish check) is a site link.
@@ -160,33 +156,39 @@ def _own_text(block: etree._Element) -> tuple[str, list[bool]]:
             chars.append(text)
             flags.extend([in_link] * len(text))
 
-    def walk(el: etree._Element, in_link: bool) -> None:
-        for child in el:
-            tag = _tag(child)
-            if tag and tag not in SKIP and tag not in BLOCKS and not _hidden(child):
-                if tag == "br":
-                    add("\n", in_link)
-                else:
-                    link = in_link or (tag in ("a", "area") and child.get("href") is not None)
-                    add(child.text, link)
-                    walk(child, link)
-            elif tag in BLOCKS:
-                add("\n", in_link)  # a nested block ends this block's line
-            add(child.tail, in_link)
-
+    # Iterative (any depth): (element, inside a link, closing?) on a stack.
     add(block.text, False)
-    walk(block, False)
+    stack: list[tuple[etree._Element, bool, bool]] = [(c, False, False) for c in reversed(block)]
+    while stack:
+        child, in_link, closing = stack.pop()
+        if closing:
+            add(child.tail, in_link)
+            continue
+        tag = _tag(child)
+        if tag and tag not in SKIP and tag not in BLOCKS and not is_hidden(child):
+            if tag == "br":
+                add("\n", in_link)
+            else:
+                link = in_link or (tag in ("a", "area") and child.get("href") is not None)
+                add(child.text, link)
+                stack.append((child, in_link, True))
+                stack.extend((c, link, False) for c in reversed(child))
+                continue
+        elif tag in BLOCKS:
+            add("\n", in_link)  # a nested block ends this block's line
+        add(child.tail, in_link)
     return "".join(chars), flags
 
 
 def _blocks(root: etree._Element) -> Iterator[etree._Element]:
-    """Readable block elements in document order (not under nav/script/hidden)."""
-    if _tag(root) in BLOCKS:
-        yield root
-    for child in root:
-        tag = _tag(child)
-        if tag and tag not in SKIP and not _hidden(child):
-            yield from _blocks(child)
+    """Readable block elements in document order (not under nav/script/hidden).
+    Iterative, so a page nested thousands of levels deep is still read."""
+    stack = [root]
+    while stack:
+        el = stack.pop()
+        if _tag(el) in BLOCKS:
+            yield el
+        stack.extend(c for c in reversed(el) if _tag(c) and _tag(c) not in SKIP and not is_hidden(c))
 
 
 def _keyword_re(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
@@ -347,8 +349,7 @@ def check(page: Page, ctx: CheckContext) -> Iterator[Finding]:
     if not page.is_html:
         return
     kw = _keyword_re(ctx.settings.citation_keywords)
-    body = page.tree.find(".//body")
-    root = body if body is not None else page.tree
+    root = page.body
     links = _Links(page)
 
     statements: list[_Statement] = []
@@ -371,7 +372,7 @@ def check(page: Page, ctx: CheckContext) -> Iterator[Finding]:
     stated = {s.block for s in statements}
     quoted: set[str] = set()
     for q in root.iter(*QUOTES):
-        if _hidden(q) or any(_tag(a) in SKIP or _hidden(a) for a in q.iterancestors()):
+        if is_hidden(q) or any(_tag(a) in SKIP or is_hidden(a) for a in q.iterancestors()):
             continue
         if _quote_attributed(q, stated, links):
             continue

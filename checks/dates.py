@@ -94,18 +94,6 @@ def parse_date(text: str | None) -> date | None:
     return hit[0] if hit else None
 
 
-def find_date(text: str) -> date | None:
-    """The first separator or 年月日 date anywhere in free text (no compact forms)."""
-    s = normalize(text)
-    for m in re.finditer(r"(?:(?:中華)?民國\s*)?\d{2,4}", s):
-        if m.start() and s[m.start() - 1].isdigit():
-            continue
-        hit = match_date(s, m.start(), compact=False)
-        if hit:
-            return hit[0]
-    return None
-
-
 _W3C = re.compile(
     r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
     r"(?:[T ](?P<time>\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(?P<tz>Z|[+-]\d{2}:?\d{2})?)?$"

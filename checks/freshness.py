@@ -22,11 +22,9 @@ import re
 from datetime import date
 from typing import Iterator
 
-from lxml import etree
-
 from checks import dates
-from checks.metadata import extract_meta
-from checks.model import CheckContext, Finding, Page, Rule, Severity
+from checks.model import CheckContext, Finding, Rule, Severity
+from checks.page import Page
 
 CHECK = "freshness"
 
@@ -93,57 +91,6 @@ _PUBLISHED_RE = re.compile(
     _SITE_PREFIX + "(?:" + _alternation(PUBLISHED_LABELS) + r"|(?<![\w])日期)" + _AFTER_LABEL, re.I
 )
 
-_INVISIBLE = {"script", "style", "noscript", "template", "head", "title", "select", "textarea"}
-_BLOCK = {
-    "address", "article", "aside", "blockquote", "body", "caption", "dd", "div", "dl", "dt",
-    "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
-    "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot",
-    "th", "thead", "tr", "ul",
-}
-
-
-def _hidden(el: etree._Element) -> bool:
-    if el.get("hidden") is not None:
-        return True
-    style = (el.get("style") or "").replace(" ", "").lower()
-    return "display:none" in style or "visibility:hidden" in style
-
-
-def visible_text(tree: etree._Element) -> str:
-    """The body's visible text, block boundaries as newlines, nbsp etc. folded.
-
-    Labels and dates often sit in separate spans or table cells
-    (<th>更新日期</th><td>115-01-02</td>), so text is joined across inline
-    elements and only separated by whitespace across blocks.
-    """
-    body = tree.find(".//body")
-    root = body if body is not None else tree
-    parts: list[str] = [root.text or ""]
-    _collect(root, parts)
-    # Not NFKC-folded here: folding a whole page costs more than everything
-    # else the check does; _labelled_dates folds the few characters after
-    # each label instead.
-    return "".join(parts)
-
-
-def _collect(el: etree._Element, parts: list[str]) -> None:
-    # Plain recursion: lxml's iterwalk does not report comments, whose tails
-    # are visible text.  libxml2 caps HTML nesting far below Python's limit.
-    for child in el:
-        tag = child.tag if isinstance(child.tag, str) else ""
-        if tag and not (tag in _INVISIBLE or _hidden(child)):
-            block = tag in _BLOCK or tag == "br"
-            if block:
-                parts.append("\n")
-            if child.text:
-                parts.append(child.text)
-            _collect(child, parts)
-            if block:
-                parts.append("\n")
-        if child.tail:
-            parts.append(child.tail)
-
-
 # Enough text after a label for the longest date form (民國 111 年 12 月 02 日).
 _DATE_WINDOW = 40
 
@@ -176,17 +123,13 @@ def modified_date(page: Page, ctx: CheckContext) -> tuple[date | None, str | Non
 
     Several labelled dates of one kind (a list page with one 更新日期 per
     item) are read as "the page is as new as its newest item": the latest wins.
-    Computed once per page and context (the check and pages.jsonl both ask).
     """
-    key = f"modified:{id(ctx)}"
-    if key not in page.memo:
-        page.memo[key] = _modified_date(page, ctx)
-    return page.memo[key]
+    return _modified_date(page, ctx)
 
 
 def _modified_date(page: Page, ctx: CheckContext) -> tuple[date | None, str | None]:
-    text = visible_text(page.tree) if page.is_html else ""
-    meta = extract_meta(page.tree) if page.is_html else {}
+    text = page.visible_text if page.is_html else ""
+    meta = page.meta if page.is_html else {}
 
     found = _labelled_dates(text, _MODIFIED_RE)
     if found:

@@ -1,202 +1,57 @@
-"""Links: which targets a page links to, and which of them are broken.
+"""Links: which link targets of a page are broken, and which hrefs are no URL.
 
 SPEC "Output files / Finding" rows `link.broken`, `link.unreachable`,
-`link.anchor-missing`.  `extract_links` is also what the spider follows, so
-the crawl and the check agree on what a page links to.  The network outcome of
-each target arrives as a `LinkResult` in `ctx.link_results`; this module only
-judges.  A broken target is reported once per page linking to it.
+`link.anchor-missing` and `link.malformed`.  The page's links are a fact of
+the page (`checks.page.Page.links`, the same list the spider follows, so the
+crawl and the check agree); the network outcome of each target arrives as a
+`LinkResult` in `ctx.link_results`; this module only judges.  A broken
+target is reported once per page linking to it; a malformed href once per
+page per href as written.
 """
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-from typing import Iterator, NamedTuple
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from typing import Iterator
+from urllib.parse import unquote
 
-from lxml import etree
-from w3lib.url import safe_url_string
-
-from checks.model import CheckContext, Finding, Page, Rule, Severity
+from checks.model import CheckContext, FailureStatus, Finding, LinkOutcome, Rule, Severity
+from checks.page import Page
+from checks.urls import display_url
 
 CHECK = "links"
 
 RULES = (
     Rule("link.broken", CHECK, Severity.error, "失效連結",
          "修正或移除連結：目標已不存在（4xx）、主機不存在、拒絕連線、憑證錯誤或重新導向迴圈。"
-         "若檔案已搬移，請改連到新位置。"),
+         "若檔案已搬移，請改連到新位置。",
+         detail=("target", "status", "element"), fix_key="status",
+         fixes={
+             "4xx": "目標網頁或檔案已不存在：若已搬移，請改連到新網址；已下架的資料請移除連結或改連到說明頁。",
+             "404": "目標網頁或檔案不存在（404）：請確認檔名與路徑（含大小寫），已搬移者改連到新網址，已下架者移除連結。",
+             "403": "目標伺服器拒絕存取（403）：請確認該頁是否需要登入或已限制存取；公開資料請改連到可公開瀏覽的網址。",
+             "dns": "找不到這個主機名稱：網域可能已停用或拼錯，請確認網址，或改連到對方的新網站。",
+             "refused": "對方主機拒絕連線：服務可能已停止或搬移，請與對方確認網址。",
+             "tls": "對方網站的 HTTPS 憑證有誤（過期、名稱不符或不受信任）：請通知對方更新憑證，必要時暫時移除連結。",
+             "redirect-loop": "網址不斷轉址回到自己（重新導向迴圈）：請改連到最終的正確網址，並檢查伺服器的轉址設定。",
+             "too-many-redirects": "轉址次數過多：請直接連到最終網址，並檢查轉址設定。",
+             "error": "連線時發生錯誤：請確認網址是否正確、對方網站是否正常。",
+         }),
     Rule("link.unreachable", CHECK, Severity.warning, "連結暫時無法連線",
-         "目標伺服器回應 5xx、429 或逾時（已重試）。可能是暫時性問題：請稍後再確認，若持續發生請改連結或聯絡對方網站。"),
+         "目標伺服器回應 5xx、429 或逾時（已重試）。可能是暫時性問題：請稍後再確認，若持續發生請改連結或聯絡對方網站。",
+         detail=("target", "status"), fix_key="status",
+         fixes={
+             "5xx": "對方伺服器發生錯誤（5xx），可能是暫時性問題：請過幾天再確認，持續發生時請聯絡對方網站。",
+             "429": "對方伺服器限制了連線次數（429）：多半是暫時性的，請稍後再確認。",
+             "timeout": "連線逾時（已重試）：對方網站可能暫時過慢或已停止服務，請稍後再確認。",
+             "blocked": "目標位於內部網路或雲端中繼資料位址，檢視工具不會連線：公開網頁不應連到內部位址，請改用公開網址。",
+         }),
     Rule("link.anchor-missing", CHECK, Severity.warning, "錨點不存在",
-         "連結指向頁面中的 #錨點，但目標頁沒有該 id 或 name 的元素：請修正錨點名稱或在目標頁加上 id。"),
+         "連結指向頁面中的 #錨點，但目標頁沒有該 id 或 name 的元素：請修正錨點名稱或在目標頁加上 id。",
+         detail=("target",)),
+    Rule("link.malformed", CHECK, Severity.error, "網址格式錯誤",
+         "這個連結不是可以開啟的網址：請修正拼錯的協定（如 javscript:、htttp:）、主機名稱或連接埠；"
+         "不需要連結的項目請移除 href，以按鈕或 href=\"#\" 搭配程式處理；file: 與 ftp: 連結請改為網站上的 https 網址。",
+         detail=("target", "reason")),
 )
-
-# Schemes that are not fetched (SPEC: mailto:, tel:, javascript:, data:).
-_SKIP_SCHEMES = {"mailto", "tel", "javascript", "data", "sms", "fax", "about", "blob", "callto"}
-
-# (tag, attribute) pairs whose value is a link target.  `link` is handled apart:
-# only stylesheets and icons are resources a page needs.
-_LINK_ATTRS = (
-    ("a", "href"), ("area", "href"), ("img", "src"), ("script", "src"), ("iframe", "src"),
-    ("frame", "src"), ("source", "src"), ("embed", "src"), ("object", "data"), ("video", "src"),
-    ("video", "poster"), ("audio", "src"), ("track", "src"), ("input", "src"),
-)
-_SRCSET_TAGS = ("img", "source")
-_LINK_RELS = {"stylesheet", "icon", "shortcut", "apple-touch-icon", "preload", "manifest"}
-_REFRESH_RE = re.compile(r"^\s*\d*\s*[;,]?\s*(?:url\s*=\s*)?['\"]?([^'\"]+)", re.I)
-
-# Elements whose targets are resources (checked, never crawled as pages).
-RESOURCE_ELEMENTS = frozenset({"img", "script", "link", "source", "embed", "object", "video", "audio", "track", "input"})
-
-
-class Link(NamedTuple):
-    """One link on a page (a NamedTuple: pages carry ~150 of them)."""
-
-    target: str  # absolute, with fragment if any
-    url: str  # absolute, fragment removed: the thing fetched
-    element: str  # a, img, link, meta-refresh, ...
-    fragment: str = ""
-
-    @property
-    def is_resource(self) -> bool:
-        return self.element in RESOURCE_ELEMENTS
-
-
-def normalize_url(raw: str, base: str) -> tuple[str, str] | None:
-    """Absolute URL without fragment, and the fragment; None if not fetchable.
-
-    Pages of a government site repeat the same large menu: the same hrefs
-    resolve the same way from every page, so results are cached by what the
-    resolution actually depends on (the origin for /path links, the
-    directory for relative ones)."""
-    raw = raw.strip()
-    if raw.startswith(("http://", "https://")):
-        return _normalize(raw, "")
-    if raw.startswith("/") and not raw.startswith("//"):
-        return _normalize(raw, base[: base.find("/", base.find("//") + 2)] if "//" in base else base)
-    if raw and raw[0] not in "?#;" and "?" not in base and base.count("/") >= 3:
-        return _normalize(raw, base[: base.rfind("/") + 1])
-    return _normalize(raw, base)
-
-
-@lru_cache(maxsize=100_000)
-def _normalize(raw: str, base: str) -> tuple[str, str] | None:
-    if not raw or raw.startswith("#") and len(raw) == 1:
-        return None
-    scheme = raw.split(":", 1)[0].lower() if ":" in raw[:12] else ""
-    if scheme in _SKIP_SCHEMES:
-        return None
-    absolute = urljoin(base, raw)
-    parts = urlsplit(absolute)
-    if parts.scheme not in ("http", "https", "file"):
-        return None
-    path, query = strip_session_ids(parts.path or "/", parts.query)
-    url = safe_url_string(urlunsplit((parts.scheme, parts.netloc, path, query, "")))
-    return url, parts.fragment
-
-
-# Session ids make every visit a new URL space (a crawler trap); the same page
-# with another id is the same page.  `sid` alone is too common a name for
-# other things, so it only counts when the value looks like a token.
-_SESSION_PATH_RE = re.compile(r";(?:jsessionid|phpsessid|sessionid|sid)=[^/?#;]*", re.I)
-_SESSION_PARAMS = {"jsessionid", "phpsessid", "sessionid", "session_id", "cfid", "cftoken", "aspsessionid"}
-_TOKEN_RE = re.compile(r"^[0-9A-Za-z_-]{16,}$")
-
-
-def strip_session_ids(path: str, query: str) -> tuple[str, str]:
-    path = _SESSION_PATH_RE.sub("", path)
-    if query:
-        kept = []
-        for pair in query.split("&"):
-            name, _, value = pair.partition("=")
-            lname = name.lower()
-            if lname in _SESSION_PARAMS or lname.startswith("aspsessionid"):
-                continue
-            if lname in ("sid", "s") and _TOKEN_RE.match(value):
-                continue
-            kept.append(pair)
-        query = "&".join(kept)
-    return path, query
-
-
-def _srcset_urls(value: str) -> Iterator[str]:
-    for candidate in value.split(","):
-        bits = candidate.strip().split()
-        if bits:
-            yield bits[0]
-
-
-# Only the elements that can carry a link, found by lxml in C rather than a
-# Python loop over every element of a 30 KB page.
-_LINK_XPATH = etree.XPath(
-    "//a[@href] | //area[@href] | //img[@src or @srcset] | //script[@src] | //iframe[@src] | //frame[@src]"
-    " | //source[@src or @srcset] | //embed[@src] | //object[@data] | //video[@src or @poster] | //audio[@src]"
-    " | //track[@src] | //input[@src] | //link[@href] | //meta[@http-equiv]"
-)
-_ATTRS_BY_TAG: dict[str, tuple[str, ...]] = {}
-for _t, _a in _LINK_ATTRS:
-    _ATTRS_BY_TAG[_t] = _ATTRS_BY_TAG.get(_t, ()) + (_a,)
-
-
-def extract_links(page: Page) -> list[Link]:
-    """Every link target on the page, in document order, duplicates kept out.
-
-    Computed once per page (the spider, the links check and the reports all
-    ask)."""
-    cached = page.memo.get("links")
-    if cached is not None:
-        return cached
-    tree = page.tree
-    base = page.url
-    base_el = tree.find(".//base[@href]")
-    if base_el is not None:
-        base = urljoin(page.url, base_el.get("href", "").strip())
-    seen: set[tuple[str, str]] = set()
-    out: list[Link] = []
-
-    def add(raw: str | None, element: str) -> None:
-        if raw is None:
-            return
-        norm = normalize_url(raw, base)
-        if norm is None:
-            return
-        url, frag = norm
-        target = f"{url}#{frag}" if frag else url
-        if (target, element) in seen:
-            return
-        seen.add((target, element))
-        out.append(Link(target, url, element, frag))
-
-    for el in _LINK_XPATH(tree):
-        tag = el.tag.lower() if isinstance(el.tag, str) else ""
-        for attr in _ATTRS_BY_TAG.get(tag, ()):
-            add(el.get(attr), tag)
-        if tag in _SRCSET_TAGS and el.get("srcset"):
-            for u in _srcset_urls(el.get("srcset", "")):
-                add(u, tag)
-        if tag == "link":
-            rels = set((el.get("rel") or "").lower().split())
-            if rels & _LINK_RELS:
-                add(el.get("href"), "link")
-        elif tag == "meta" and (el.get("http-equiv") or "").lower() == "refresh":
-            m = _REFRESH_RE.match(el.get("content") or "")
-            if m and "url" in (el.get("content") or "").lower():
-                add(m.group(1), "meta-refresh")
-    page.memo["links"] = out
-    return out
-
-
-# What a #fragment may point at (HTML's "indicated part of the document"):
-# any element's id, or the name of an <a>.
-_ANCHORS_XPATH = etree.XPath("//@id | //a/@name")
-
-
-def page_anchors(page: Page) -> frozenset[str]:
-    """ids and <a name> of a page: what a #fragment may point at."""
-    cached = page.memo.get("anchors")
-    if cached is None:
-        cached = page.memo["anchors"] = frozenset(str(v) for v in _ANCHORS_XPATH(page.tree) if v)
-    return cached
-
 
 _STATUS_ZH = {
     "dns": "找不到主機（DNS）",
@@ -206,13 +61,15 @@ _STATUS_ZH = {
     "redirect-loop": "重新導向迴圈",
     "too-many-redirects": "重新導向次數過多",
     "error": "連線錯誤",
+    "blocked": "位於內部網路或雲端中繼資料位址，依安全設定不連線",
+    "skipped": "未檢查",
 }
 
 
 def describe_status(status: int | str) -> str:
     if isinstance(status, int):
         return f"HTTP {status}"
-    return _STATUS_ZH.get(status, str(status))
+    return _STATUS_ZH.get(str(status), str(status))
 
 
 # Fragments a browser always resolves without an element (HTML "top" rule)
@@ -221,40 +78,57 @@ def _judgeable_fragment(fragment: str) -> bool:
     return bool(fragment) and fragment.lower() != "top" and not fragment.startswith(("!", "/", ":~:"))
 
 
+def _place(line: int, text: str) -> dict[str, object]:
+    """Evidence a person uses to find the link: its source line and text."""
+    out: dict[str, object] = {}
+    if line:
+        out["line"] = line
+    if text:
+        out["link_text"] = text  # not "text": that key identifies citation findings
+    return out
+
+
 def check(page: Page, ctx: CheckContext) -> Iterator[Finding]:
+    for bad in page.malformed_links:
+        yield page.finding(CHECK, "link.malformed", Severity.error,
+                           f"網址格式錯誤：{bad.raw}（{bad.reason}）",
+                           target=bad.raw, reason=bad.reason, element=bad.element, **_place(bad.line, bad.text))
     reported: set[str] = set()
-    own_anchors: frozenset[str] | None = None
     own_url = page.url.split("#", 1)[0]
-    for link in extract_links(page):
+    for link in page.links:
         if link.url == own_url and link.fragment:
             # same-page anchor: judged from the page itself
-            if own_anchors is None:
-                own_anchors = page_anchors(page)
-            result_anchors: frozenset[str] | None = own_anchors
+            result_anchors: frozenset[str] | None = page.anchors
             result = None
         else:
             result = ctx.link_results.get(link.url)
             if result is None:
                 continue
             result_anchors = result.anchors
-            if result.outcome in ("broken", "unreachable"):
+            if result.outcome in (LinkOutcome.broken, LinkOutcome.unreachable):
                 if link.url in reported:
                     continue
                 reported.add(link.url)
-                detail = {"target": link.url, "status": result.status, "element": link.element}
+                status = result.status if isinstance(result.status, int) else str(result.status)
+                detail = {"target": link.url, "status": status, "element": link.element,
+                          **_place(link.line, link.text)}
                 if result.redirects:
                     detail["redirects"] = list(result.redirects)
                 if result.error:
                     detail["error"] = result.error
-                if result.outcome == "broken":
+                shown = display_url(link.url)
+                if result.outcome is LinkOutcome.broken:
                     yield page.finding(CHECK, "link.broken", Severity.error,
-                                       f"失效連結：{link.url}（{describe_status(result.status)}）", **detail)
+                                       f"失效連結：{shown}（{describe_status(result.status)}）", **detail)
+                elif result.status == FailureStatus.blocked:
+                    yield page.finding(CHECK, "link.unreachable", Severity.warning,
+                                       f"連結未檢查：{shown}（{describe_status(result.status)}）", **detail)
                 else:
                     yield page.finding(CHECK, "link.unreachable", Severity.warning,
-                                       f"連結暫時無法連線：{link.url}（{describe_status(result.status)}，已重試）",
+                                       f"連結暫時無法連線：{shown}（{describe_status(result.status)}，已重試）",
                                        **detail)
                 continue
-            if result.outcome != "ok":
+            if result.outcome is not LinkOutcome.ok:
                 continue
         if not _judgeable_fragment(link.fragment) or result_anchors is None:
             continue
@@ -265,5 +139,5 @@ def check(page: Page, ctx: CheckContext) -> Iterator[Finding]:
             continue
         reported.add(link.target)
         yield page.finding(CHECK, "link.anchor-missing", Severity.warning,
-                           f"錨點不存在：{link.target}（目標頁沒有 id 或 name 為「{frag}」的元素）",
-                           target=link.target, element=link.element)
+                           f"錨點不存在：{display_url(link.target)}（目標頁沒有 id 或 name 為「{frag}」的元素）",
+                           target=link.target, element=link.element, **_place(link.line, link.text))

@@ -23,9 +23,8 @@ from datetime import date
 from importlib import resources
 from typing import Iterable, Iterator, Mapping
 
-from lxml import etree
-
-from checks.model import CheckContext, Finding, Page, Rule, Severity
+from checks.model import CheckContext, Finding, Rule, Severity
+from checks.page import Page
 
 CHECK = "metadata"
 
@@ -89,23 +88,6 @@ _CODE_SEP = re.compile(r"[;,\s；，、]+")
 FROZEN_MIN_PAGES = 10
 
 
-def extract_meta(tree: etree._Element) -> dict[str, list[str]]:
-    """Lower-case meta name -> its content values, in document order.
-
-    Reads `name=` and, for Open Graph / RDFa style pages, `property=` (an
-    `article:modified_time` lives there).  `http-equiv` is not metadata.  A
-    tag without `content` yields "" so "present but empty" stays visible.
-    Cheap enough to run on every page: one pass over <meta> elements.
-    """
-    out: dict[str, list[str]] = {}
-    for el in tree.iter("meta"):
-        key = (el.get("name") or el.get("property") or "").strip().lower()
-        if not key:
-            continue
-        out.setdefault(key, []).append((el.get("content") or "").strip())
-    return out
-
-
 def dc_date(meta: Mapping[str, list[str]]) -> str | None:
     """The page's first non-empty DC.Date value (what `frozen_values` counts)."""
     for v in meta.get("dc.date", ()):
@@ -146,7 +128,7 @@ def _vocabulary(ctx: CheckContext, key: str) -> frozenset[str] | None:
 def check(page: Page, ctx: CheckContext) -> Iterator[Finding]:
     if not page.is_html:
         return
-    meta = extract_meta(page.tree)
+    meta = page.meta
     yield from _missing(page, ctx, meta)
     yield from _invalid_dates(page, meta)
     yield from _invalid_codes(page, ctx, meta)

@@ -2,9 +2,9 @@
 
 SPEC.md "Output files / Finding": a `Finding` serialises to exactly one line of
 `findings.jsonl`.  `Severity` is the one ordering used by `--fail-on`, the
-檢視結果 column and the exit code.  `Page` is what the crawler (or
-`siteaudit check`) fetched; `LinkResult` is the typed outcome of fetching one
-link target; `CheckContext` carries everything a check needs that is not in
+檢視結果 column and the exit code.  `LinkResult` is the typed outcome of
+fetching one link target (`LinkOutcome`, `FailureStatus`); the page itself
+is `checks.page.Page`; `CheckContext` carries everything a check needs that is not in
 the page (as-of date, settings, link outcomes, axe results), so checks stay
 pure functions `check(page, ctx) -> Iterator[Finding]`.
 """
@@ -15,12 +15,8 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from enum import IntEnum
-from functools import cached_property
+from enum import IntEnum, StrEnum
 from typing import Any, Mapping
-from urllib.parse import urlsplit
-
-from lxml import etree
 
 
 class Severity(IntEnum):
@@ -47,13 +43,38 @@ class Severity(IntEnum):
 
 @dataclass(frozen=True)
 class Rule:
-    """Rule metadata as data: the report's help text and the tests read it."""
+    """Rule metadata as data: the report's help text and the tests read it.
+
+    `detail` names the keys every finding of the rule carries (SPEC rule
+    table); `fixes` gives advice per finding kind — keyed by the value of
+    the detail key `fix_key` (a link's `status`, a metadata `field` or
+    `reason`) — where one text per rule would mislead.  `fix` is the
+    fallback."""
 
     id: str
     check: str
     severity: Severity
     title: str  # zh-TW, short
     fix: str  # zh-TW, how to fix
+    detail: tuple[str, ...] = ()
+    fix_key: str = ""
+    fixes: Mapping[str, str] = field(default_factory=dict)
+
+    def fix_for(self, detail: Mapping[str, Any]) -> str:
+        """How to fix one finding: the advice for its kind, else the rule's."""
+        if self.fix_key and self.fixes:
+            kind = detail.get(self.fix_key)
+            for key in (str(kind), _kind_family(kind)):
+                if key in self.fixes:
+                    return self.fixes[key]
+        return self.fix
+
+
+def _kind_family(kind: Any) -> str:
+    """HTTP statuses share advice by class: 404 and 410 are "4xx"."""
+    if isinstance(kind, int) or (isinstance(kind, str) and kind.isdigit()):
+        return f"{str(kind)[0]}xx"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -104,25 +125,58 @@ class Finding:
         raw = json.dumps([self.url, self.rule, ident], ensure_ascii=False, sort_keys=True)
         return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
 
-    def with_place(self, section: str, unit: str) -> "Finding":
-        return Finding(self.url, self.check, self.rule, self.severity, self.message, section, unit, self.detail)
+
+
+class LinkOutcome(StrEnum):
+    """The judgement on one link target (SPEC rule table, links rows)."""
+
+    ok = "ok"
+    broken = "broken"  # link.broken
+    unreachable = "unreachable"  # link.unreachable: may be temporary, or blocked
+    skipped = "skipped"  # robots.txt, excluded: not a defect, not judged
+
+
+class FailureStatus(StrEnum):
+    """`detail.status` when there was no HTTP status (SPEC rule table)."""
+
+    dns = "dns"
+    refused = "refused"
+    timeout = "timeout"
+    redirect_loop = "redirect-loop"
+    tls = "tls"
+    too_many_redirects = "too-many-redirects"
+    error = "error"  # any other transport failure
+    skipped = "skipped"  # not fetched on purpose (robots.txt, excluded)
+    blocked = "blocked"  # a private or link-local address the audit may not reach
+
+
+LinkStatus = int | FailureStatus
+
+
+def link_status(value: Any) -> LinkStatus:
+    """A stored status back to its type: an int, or a FailureStatus."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    try:
+        return FailureStatus(value)
+    except ValueError:
+        return FailureStatus.error
 
 
 @dataclass(frozen=True)
 class LinkResult:
     """The outcome of fetching one link target (fragment stripped), once per run.
 
-    `status` is the HTTP status code, or one of SPEC's words: dns, refused,
-    timeout, redirect-loop, tls, too-many-redirects, error; or "skipped"
-    (robots.txt, excluded, not fetchable).  `outcome` is the judgement:
-    ok | broken | unreachable | skipped.  `anchors` is the set of ids/names of
-    the target when it was fetched as HTML (None = not known, so fragments
-    cannot be judged).
+    `status` is the HTTP status code or a `FailureStatus`; `outcome` the
+    judgement.  `anchors` is the set of ids/names of the target when it was
+    fetched as HTML (None = not known, so fragments cannot be judged).
     """
 
     url: str
-    status: int | str
-    outcome: str
+    status: LinkStatus
+    outcome: LinkOutcome
     redirects: tuple[str, ...] = ()
     final_url: str = ""
     content_type: str = ""
@@ -132,8 +186,8 @@ class LinkResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "url": self.url,
-            "status": self.status,
-            "outcome": self.outcome,
+            "status": self.status if isinstance(self.status, int) else str(self.status),
+            "outcome": str(self.outcome),
             "redirects": list(self.redirects),
             "final_url": self.final_url,
             "content_type": self.content_type,
@@ -146,8 +200,8 @@ class LinkResult:
         anchors = d.get("anchors")
         return cls(
             url=d["url"],
-            status=d["status"],
-            outcome=d["outcome"],
+            status=link_status(d["status"]),
+            outcome=LinkOutcome(d["outcome"]),
             redirects=tuple(d.get("redirects") or ()),
             final_url=d.get("final_url", ""),
             content_type=d.get("content_type", ""),
@@ -156,88 +210,21 @@ class LinkResult:
         )
 
 
-_HTML_TYPES = ("text/html", "application/xhtml+xml")
-_HTML_PARSER = etree.HTMLParser(recover=True, no_network=True, remove_comments=False)
-
-
-@dataclass
-class Page:
-    """One fetched page, as the checks see it.
-
-    `headers` keys are lower-case.  `html` is already decoded text (the
-    crawler decodes from the HTTP header, BOM or <meta charset>, so Big5
-    pages arrive as proper text).
-    """
-
-    url: str
-    html: str
-    status: int = 200
-    headers: Mapping[str, str] = field(default_factory=dict)
-    content_type: str = "text/html"
-    depth: int = 0
-    section: str = "/"
-    unit: str = ""
-    sitemap_lastmod: str | None = None
-    # For local files (siteaudit check): the on-disk path of the page.
-    local_path: str | None = None
-    # Derived values several checks share (extracted links, the modification
-    # date): computed once per page, like `tree`.
-    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @cached_property
-    def tree(self) -> etree._Element:
-        """The lxml tree, parsed once and shared by every check.
-
-        A plain libxml2 HTML tree (not lxml.html's element classes, whose
-        per-element Python lookup costs more than the parse on 30 KB pages).
-        Never raises: broken or empty markup yields a (possibly empty) <html>.
-        """
-        text = self.html or ""
-        # lxml refuses str input carrying an XML encoding declaration.
-        text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
-        root = None
-        if text.strip():
-            try:
-                root = etree.fromstring(text, _HTML_PARSER)
-            except (etree.ParserError, etree.XMLSyntaxError, ValueError):
-                root = None
-        if root is None:
-            root = etree.fromstring("<html><body></body></html>", _HTML_PARSER)
-        return root
-
-    @cached_property
-    def title(self) -> str:
-        t = self.tree.find(".//title")
-        return " ".join(("".join(t.itertext()) if t is not None else "").split())
-
-    @property
-    def is_html(self) -> bool:
-        return self.content_type.split(";")[0].strip().lower() in _HTML_TYPES
-
-    @property
-    def path(self) -> str:
-        return urlsplit(self.url).path or "/"
-
-    def finding(self, check: str, rule: str, severity: Severity, message: str, **detail: Any) -> Finding:
-        """A finding on this page, already carrying its section and unit."""
-        return Finding(self.url, check, rule, severity, message, self.section, self.unit, detail)
-
-
 @dataclass(frozen=True)
 class CheckSettings:
-    """The parts of site.toml the checks read (built by crawler.config)."""
+    """The parts of site.toml the checks read.
 
-    required_fields: tuple[str, ...] = ()  # empty = the shipped list's required fields
-    vocabularies: Mapping[str, frozenset[str]] = field(default_factory=dict)  # field (lower) -> codes
-    max_age_months: int = 2
-    freshness_exempt: tuple[re.Pattern[str], ...] = ()
-    citation_keywords: tuple[str, ...] = (
-        "資料來源", "來源", "出處", "引用自", "轉載自", "參考資料", "圖片來源", "Source",
-    )
-    accessibility_tags: tuple[str, ...] = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
-    # The agency's own names (site.agency, site.name, section units): 資料來源：秘書室
-    # cites the agency itself, not others' material, and needs no link.
-    own_names: tuple[str, ...] = ()
+    Built only by `crawler.config.Config.check_settings()`, where every
+    default lives (one source for each fact)."""
+
+    required_fields: tuple[str, ...]  # empty = the shipped list's required fields
+    vocabularies: Mapping[str, frozenset[str]]  # field (lower) -> codes
+    max_age_months: int
+    freshness_exempt: tuple[re.Pattern[str], ...]
+    citation_keywords: tuple[str, ...]
+    # The agency's own names (site.agency, site.name, site.own_names, section
+    # units): 資料來源：秘書室 cites the agency itself, not others' material.
+    own_names: tuple[str, ...]
 
 
 @dataclass
@@ -245,7 +232,7 @@ class CheckContext:
     """Everything a check needs besides the page.  No I/O behind it."""
 
     as_of: date
-    settings: CheckSettings = field(default_factory=CheckSettings)
+    settings: CheckSettings
     # link target (no fragment) -> outcome; the links check reads it
     link_results: Mapping[str, LinkResult] = field(default_factory=dict)
     # site-level template values: lower-case meta field -> value (e.g. a

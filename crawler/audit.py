@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from checks import freshness, metadata
-from checks.links import Link
-from checks.model import CheckContext, Finding, Page, Severity
-from checks.registry import PAGE_CHECKS
+from checks.model import CheckContext, Finding, Severity
+from checks.page import Link, MalformedLink, Page
+from checks.registry import run_page
 from checks.sections import section_for
 from crawler.config import Config
 from crawler.errors import AuditCannotRun, UsageError
@@ -138,10 +138,9 @@ class _Judge:
                     content_type=rec["content_type"], depth=rec["depth"], section=sec.path, unit=sec.unit,
                     sitemap_lastmod=self.sitemap.get(rec["url"]))
         if rec.get("links") is not None:
-            page.memo["links"] = [Link(*link) for link in rec["links"]]
-        findings: list[Finding] = []
-        for module in PAGE_CHECKS:
-            findings.extend(module.check(page, self.ctx))
+            links, malformed = rec["links"]
+            page.preset_links(tuple(Link(*x) for x in links), tuple(MalformedLink(*x) for x in malformed))
+        findings = run_page(page, self.ctx)
         frozen = self.ctx.frozen_values
         if rec["url"] == self.home and frozen:
             findings.extend(metadata.site_findings(page, frozen, metadata.frozen_counts(self.dc_dates, frozen)))

@@ -19,7 +19,8 @@ class PageItem:
     meta: dict[str, list[str]]
     bytes: int
     title: str
-    links: list = field(default_factory=list)  # checks.links.Link tuples
+    links: list = field(default_factory=list)  # checks.page.Link tuples
+    malformed: list = field(default_factory=list)  # checks.page.MalformedLink tuples
 
 
 @dataclass

@@ -15,6 +15,8 @@ from scrapy.exceptions import (
 from twisted.internet import error as txerror
 from twisted.python.failure import Failure
 
+from checks.model import FailureStatus, LinkOutcome
+
 TEMPORARY_HTTP = frozenset({429}) | frozenset(range(500, 600))
 
 
@@ -26,46 +28,42 @@ class TooManyRedirects(IgnoreRequest):
     """More redirects than REDIRECT_MAX_TIMES."""
 
 
-class RobotsDisallowed(IgnoreRequest):
-    pass
-
-
-def outcome_for_status(status: int) -> str:
+def outcome_for_status(status: int) -> LinkOutcome:
     if status < 400:
-        return "ok"
+        return LinkOutcome.ok
     if status in TEMPORARY_HTTP:
-        return "unreachable"
-    return "broken"
+        return LinkOutcome.unreachable
+    return LinkOutcome.broken
 
 
-def classify_failure(failure: Failure) -> tuple[str, str, str]:
-    """(status word, outcome, human-readable error) for a failed request."""
+def classify_failure(failure: Failure) -> tuple[FailureStatus, LinkOutcome, str]:
+    """(status, outcome, the raw error for `detail.error`) for a failed request."""
     exc = failure.value
     text = f"{type(exc).__name__}: {exc}"[:300]
     if isinstance(exc, RedirectLoop):
-        return "redirect-loop", "broken", text
+        return FailureStatus.redirect_loop, LinkOutcome.broken, text
     if isinstance(exc, TooManyRedirects):
-        return "too-many-redirects", "broken", text
+        return FailureStatus.too_many_redirects, LinkOutcome.broken, text
     if isinstance(exc, IgnoreRequest):
         # robots.txt (RobotsTxtMiddleware) or another deliberate skip: not a defect
-        return "skipped", "skipped", text
+        return FailureStatus.skipped, LinkOutcome.skipped, text
     if isinstance(exc, (CannotResolveHostError, txerror.DNSLookupError)):
-        return "dns", "broken", text
+        return FailureStatus.dns, LinkOutcome.broken, text
     if isinstance(exc, (DownloadConnectionRefusedError, txerror.ConnectionRefusedError)):
-        return "refused", "broken", text
+        return FailureStatus.refused, LinkOutcome.broken, text
     if isinstance(exc, (DownloadTimeoutError, txerror.TimeoutError, txerror.TCPTimedOutError)):
-        return "timeout", "unreachable", text
+        return FailureStatus.timeout, LinkOutcome.unreachable, text
     if _is_tls(exc):
-        return "tls", "broken", text
+        return FailureStatus.tls, LinkOutcome.broken, text
     # ResponseNeverReceived etc. wrap the real reasons
     reasons = getattr(exc, "reasons", None)
     if reasons:
         for r in reasons:
             if isinstance(r, Failure):
                 status, outcome, inner = classify_failure(r)
-                if status != "error":
+                if status is not FailureStatus.error:
                     return status, outcome, inner
-    return "error", "broken", text
+    return FailureStatus.error, LinkOutcome.broken, text
 
 
 def _is_tls(exc: BaseException) -> bool:

@@ -21,7 +21,7 @@ class StorePipeline:
         store = self._store
         if isinstance(item, PageItem):
             store.add_page(item.url, item.status, item.content_type, item.depth, item.headers,
-                           item.html, item.meta, item.bytes, item.title, item.links)
+                           item.html, item.meta, item.bytes, item.title, (item.links, item.malformed))
         elif isinstance(item, LinkItem):
             store.add_link(item.result)
         elif isinstance(item, SitemapItem):

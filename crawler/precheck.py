@@ -24,9 +24,9 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 from charset_normalizer import from_bytes
 from w3lib.encoding import html_to_unicode
 
-from checks.links import extract_links, page_anchors
-from checks.model import CheckContext, Finding, LinkResult, Page, Severity
-from checks.registry import PAGE_CHECKS, RULES
+from checks.model import CheckContext, Finding, LinkOutcome, LinkResult, Severity
+from checks.page import Page
+from checks.registry import RULES, run_page
 from checks.sections import section_for
 from crawler.config import Config, load_config, with_overrides
 from crawler.errors import AuditCannotRun, UsageError
@@ -117,11 +117,11 @@ def _disk_result(site: LocalSite, url: str) -> LinkResult | None:
         return None
     found = site.existing(path)
     if found is None:
-        return LinkResult(url=url, status=404, outcome="broken", error=f"檔案不存在：{site.display(url)}")
+        return LinkResult(url=url, status=404, outcome=LinkOutcome.broken, error=f"檔案不存在：{site.display(url)}")
     anchors = None
     if found.suffix.lower() in HTML_SUFFIXES:
-        anchors = page_anchors(Page(url=url, html=decode_html(found.read_bytes())))
-    return LinkResult(url=url, status=200, outcome="ok", final_url=url, anchors=anchors)
+        anchors = Page(url=url, html=decode_html(found.read_bytes())).anchors
+    return LinkResult(url=url, status=200, outcome=LinkOutcome.ok, final_url=url, anchors=anchors)
 
 
 def _fetch(cfg: Config, urls_as_pages: list[str], check_urls: list[str], work: Path):
@@ -167,7 +167,7 @@ def collect(args_targets: list[str], cfg: Config, base_url: str | None, work: Pa
     link_results: dict[str, LinkResult] = {}
     to_fetch: dict[str, None] = {}  # ordered set
     for page in pages:
-        for link in extract_links(page):
+        for link in page.links:
             if link.url in link_results or link.url in to_fetch:
                 continue
             res = _disk_result(site, link.url)
@@ -201,8 +201,7 @@ def collect(args_targets: list[str], cfg: Config, base_url: str | None, work: Pa
     ctx = CheckContext(as_of=as_of, settings=cfg.check_settings(), link_results=link_results, axe_results=axe)
     findings: list[Finding] = []
     for page in pages:
-        for module in PAGE_CHECKS:
-            findings.extend(module.check(page, ctx))
+        findings.extend(run_page(page, ctx))
     # shown and fingerprinted with stable names (relative paths for local files)
     shown = []
     for f in findings:

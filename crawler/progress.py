@@ -13,6 +13,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from tqdm import tqdm
 
+from checks.model import LinkOutcome
 from crawler.items import LinkItem, PageItem
 
 
@@ -55,7 +56,7 @@ class Progress:
             self.pages += 1
             if self.bar is not None:
                 self.bar.update(1)
-        elif isinstance(item, LinkItem) and item.result.outcome in ("broken", "unreachable"):
+        elif isinstance(item, LinkItem) and item.result.outcome in (LinkOutcome.broken, LinkOutcome.unreachable):
             self.problems += 1
         self._report()
 

@@ -23,9 +23,9 @@ from scrapy.exceptions import StopDownload
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-from checks.links import Link, extract_links, normalize_url, page_anchors
-from checks.metadata import extract_meta
-from checks.model import LinkResult, Page
+from checks.model import FailureStatus, LinkResult
+from checks.page import Link, Page
+from checks.urls import normalize_url
 from crawler.config import Config, load_config, with_overrides
 from crawler.items import LinkItem, PageItem, SitemapItem
 from crawler.outcomes import classify_failure, outcome_for_status
@@ -247,12 +247,13 @@ class SiteSpider(scrapy.Spider):
             headers = {k.decode("latin-1").lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
             page = Page(url=response.url, html=response.text, status=response.status, headers=headers,
                         content_type=self._content_type(response) or "text/html", depth=depth)
-            anchors = page_anchors(page)
-            links = extract_links(page)
+            anchors = page.anchors
+            links = page.links
             # (a page reached twice through redirects is stored once: the store ignores repeats)
             yield PageItem(url=page.url, status=page.status, content_type=page.content_type, depth=depth,
-                           headers=headers, html=page.html, meta=extract_meta(page.tree),
-                           bytes=len(response.body), title=page.title, links=links)
+                           headers=headers, html=page.html, meta=page.meta,
+                           bytes=len(response.body), title=page.title, links=list(links),
+                           malformed=list(page.malformed_links))
             parent_key = response.meta.get("trap_key")
             run = response.meta.get("trap_run", 0)
             # one fetch per target: if any link to it has a #fragment, GET it
@@ -276,14 +277,14 @@ class SiteSpider(scrapy.Spider):
             return
         anchors = None
         if response.meta.get("need_body") and self._is_html(response) and isinstance(response, TextResponse):
-            anchors = page_anchors(Page(url=response.url, html=response.text))
+            anchors = Page(url=response.url, html=response.text).anchors
         yield LinkItem(self._link_result(response, anchors))
 
     def request_failed(self, failure) -> Iterator[Any]:
         request = failure.request
         status, outcome, error = classify_failure(failure)
         redirects = tuple(request.meta.get("redirect_urls", ()))
-        if status in ("redirect-loop", "too-many-redirects"):
+        if status in (FailureStatus.redirect_loop, FailureStatus.too_many_redirects):
             redirects = redirects + (request.url,)
         yield LinkItem(LinkResult(url=request.meta.get("target", request.url), status=status, outcome=outcome,
                                   redirects=redirects, error=error))

@@ -15,7 +15,7 @@ import zlib
 from pathlib import Path
 from typing import Any, Iterator
 
-from checks.model import LinkResult
+from checks.model import LinkOutcome, LinkResult
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (
@@ -55,11 +55,12 @@ class Store:
 
     def add_page(self, url: str, status: int, content_type: str, depth: int, headers: dict[str, str],
                  html: str, meta: dict[str, list[str]], nbytes: int, title: str,
-                 links: list[tuple[str, ...]] | None = None) -> bool:
+                 links: tuple[list[Any], list[Any]] | None = None) -> bool:
         """False when the page was already stored (a redirect reached it twice).
 
-        `links` are the page's extracted links (checks.links.Link tuples):
-        kept so the analysis does not extract them a second time."""
+        `links` are the page's extracted links and malformed hrefs
+        (checks.page.Link / MalformedLink tuples): kept so the analysis does
+        not extract them a second time."""
         self._seq += 1
         packed = zlib.compress(json.dumps(links, ensure_ascii=False).encode("utf-8"), 1) if links is not None else None
         cur = self.db.execute(
@@ -73,12 +74,12 @@ class Store:
 
     def add_link(self, result: LinkResult) -> None:
         # A real outcome never gets replaced by a "skipped" one.
-        if result.outcome == "skipped":
+        if result.outcome is LinkOutcome.skipped:
             self.db.execute("INSERT OR IGNORE INTO links VALUES (?,?,?)",
-                            (result.url, json.dumps(result.to_dict(), ensure_ascii=False), result.outcome))
+                            (result.url, json.dumps(result.to_dict(), ensure_ascii=False), str(result.outcome)))
         else:
             self.db.execute("INSERT OR REPLACE INTO links VALUES (?,?,?)",
-                            (result.url, json.dumps(result.to_dict(), ensure_ascii=False), result.outcome))
+                            (result.url, json.dumps(result.to_dict(), ensure_ascii=False), str(result.outcome)))
         self._maybe_commit()
 
     def add_sitemap_dates(self, dates: dict[str, str]) -> None:
@@ -142,9 +143,6 @@ class Store:
 
     def link_urls(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT url FROM links")}
-
-    def problem_count(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM links WHERE outcome IN ('broken','unreachable')").fetchone()[0]
 
     def sitemap_dates(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT url, lastmod FROM sitemap"))

@@ -29,7 +29,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterable
 
-from checks.model import CheckContext, CheckSettings, Finding, Page
+from dataclasses import replace
+
+from checks.model import CheckContext, CheckSettings, Finding
+from checks.page import Page
+from crawler.config import Config
 
 DEFAULT_URL = "https://www.example.gov.tw/news/1.html"
 AS_OF = date(2026, 11, 26)
@@ -67,8 +71,13 @@ def make_page(html: str, url: str = DEFAULT_URL, **kw: Any) -> Page:
     return Page(url=url, html=html, **kw)
 
 
+def default_settings(**overrides: Any) -> CheckSettings:
+    """The check settings of an empty site.toml (defaults live in crawler.config)."""
+    return replace(Config().check_settings(), **overrides)
+
+
 def make_ctx(as_of: date = AS_OF, frozen: dict[str, str] | None = None, **settings: Any) -> CheckContext:
-    return CheckContext(as_of=as_of, settings=CheckSettings(**settings), frozen_values=frozen or {})
+    return CheckContext(as_of=as_of, settings=default_settings(**settings), frozen_values=frozen or {})
 
 
 def key(f: Finding) -> tuple:

@@ -15,7 +15,9 @@ import pytest
 
 from checks import accessibility
 from checks.accessibility import check, flatten_target, needs_review, wcag_criteria
-from checks.model import CheckContext, Finding, Page, Severity
+from checks.model import CheckContext, Finding, Severity
+from checks.page import Page
+from checkhelp import default_settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "a11y"
 URL = "https://example.gov.tw/news/1.html"
@@ -27,7 +29,7 @@ def _load(name: str) -> dict:
 
 def _findings(result: dict | None, url: str = URL) -> dict[str, Finding]:
     page = Page(url=url, html="<html></html>", section="/news/", unit="秘書室")
-    ctx = CheckContext(as_of=date(2026, 11, 26), axe_results={url: result} if result is not None else {})
+    ctx = CheckContext(as_of=date(2026, 11, 26), settings=default_settings(), axe_results={url: result} if result is not None else {})
     found = list(check(page, ctx))
     by_rule = {f.rule: f for f in found}
     assert len(by_rule) == len(found), "one finding per violated rule"

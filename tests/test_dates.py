@@ -4,7 +4,6 @@ from datetime import date
 import pytest
 
 from checks.dates import (
-    find_date,
     match_date,
     parse_date,
     parse_http_date,
@@ -72,19 +71,6 @@ def test_parse_date(text, expected):
 def test_compact_forms_only_when_allowed():
     assert match_date("1150101", compact=False) is None
     assert match_date("1150101") == (D(2026, 1, 1), 7)
-
-
-@pytest.mark.parametrize(
-    "text, expected",
-    [
-        ("公告 115年 7 月 24 日 星期五", D(2026, 7, 24)),
-        ("電話 02-2343-1234 日期 112/5/3", D(2023, 5, 3)),  # a phone number is no date
-        ("第1150101號函", None),  # compact forms need a label
-        ("沒有日期", None),
-    ],
-)
-def test_find_date(text, expected):
-    assert find_date(text) == expected
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ from checks.metadata import (
     REQUIRED_FIELDS,
     SERVICE_TOP_CODES,
     dc_date,
-    extract_meta,
     frozen_counts,
     frozen_values,
     site_findings,
@@ -182,14 +181,14 @@ def test_non_html_pages_are_not_judged():
     assert list(metadata.check(page, make_ctx())) == []
 
 
-def test_extract_meta():
-    tree = make_page(
+def test_page_meta():
+    meta = make_page(
         '<html><head><meta name="DC.Title" content=" 標題 "><meta name="dc.title" content="二">'
         '<meta property="article:modified_time" content="2026-11-01T10:00:00+08:00">'
         '<meta http-equiv="Content-Type" content="text/html; charset=big5">'
         '<meta charset="utf-8"><meta name="Keywords"></head></html>'
-    ).tree
-    assert extract_meta(tree) == {
+    ).meta
+    assert meta == {
         "dc.title": ["標題", "二"],
         "article:modified_time": ["2026-11-01T10:00:00+08:00"],
         "keywords": [""],
