@@ -162,7 +162,7 @@ def _modified_date(page: Page, ctx: CheckContext) -> tuple[date | None, str | No
 
 
 def _exempt(url: str, ctx: CheckContext) -> bool:
-    return any(re.search(p, url) for p in ctx.settings.freshness_exempt)
+    return any(p.search(url) for p in ctx.settings.freshness_exempt)
 
 
 def check(page: Page, ctx: CheckContext) -> Iterator[Finding]:

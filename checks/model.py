@@ -220,7 +220,7 @@ class CheckSettings:
     required_fields: tuple[str, ...]  # empty = the shipped list's required fields
     vocabularies: Mapping[str, frozenset[str]]  # field (lower) -> codes
     max_age_months: int
-    freshness_exempt: tuple[re.Pattern[str], ...]
+    freshness_exempt: tuple[Any, ...]  # compiled patterns (`regex` module, bounded): .search(url)
     citation_keywords: tuple[str, ...]
     # The agency's own names (site.agency, site.name, site.own_names, section
     # units): 資料來源：秘書室 cites the agency itself, not others' material.

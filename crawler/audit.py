@@ -1,40 +1,49 @@
-"""One audit, start to finish: crawl → judge → write the output files.
+"""One audit, start to finish: the orchestrator of `siteaudit crawl` and `demo`.
 
-SPEC "Command line / crawl" and "Output files".  The crawl (Scrapy) gathers
-facts into the state store; `analyze` runs every check over the stored pages
-and writes `findings.jsonl`, `pages.jsonl` and `run.json`; the reports are
-then rendered from those files alone (reports/).
+SPEC "Command line / crawl", "Output files", "Honest runs".  The stages live
+in their own modules; this one only sequences them and decides what the run
+may claim:
+
+    lock --out → crawl (crawler/crawl.py: Scrapy, facts into the state store)
+      → judge (crawler/judge.py: every check, site-level rules)
+      → outputs (crawler/outputs.py: findings.jsonl, pages.jsonl, run.json)
+      → reports (reports/: rendered from those files alone) → history
+
+A run is *complete* only when the crawl finished on its own, no in-scope page
+failed, and (with accessibility on) every page has an axe result.  Anything
+less is written as incomplete (every output says so) and exits 3.  A signal
+stops the run within seconds, leaving the state store for `--resume`; a full
+disk stops it with one line, resumable once space is freed.
 """
 from __future__ import annotations
 
-import importlib.metadata
-import json
-import logging
-import multiprocessing
-import os
-import time
-import platform
+import contextlib
 import shutil
+import sqlite3
 import sys
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+from urllib.parse import urlsplit
 
-from checks import freshness, metadata
-from checks.model import CheckContext, Finding, Severity
-from checks.page import Link, MalformedLink, Page
-from checks.registry import run_page
-from checks.sections import section_for
+from checks.model import Finding, Severity
 from crawler.config import Config
-from crawler.errors import AuditCannotRun, UsageError
-from crawler.store import Store
+from crawler.crawl import CrawlResult, CrawlSession, versions
+from crawler.errors import AuditCannotRun, AuditInterrupted, UsageError
+from crawler.judge import judge_store
+from crawler.lock import OutLock
+from crawler.outputs import write_json, write_jsonl
+from crawler.store import DiskFull, Store
 
-try:  # one version, pyproject.toml's
-    TOOL_VERSION = importlib.metadata.version("siteaudit")
-except importlib.metadata.PackageNotFoundError:  # running from a checkout without install
-    TOOL_VERSION = "0+unknown"
 STATE_DIR = ".state"
+# Our output files: a fresh run removes the previous run's, so an interrupted
+# run can never leave last month's complete-looking report behind.
+OUTPUT_FILES = ("report.html", "findings.jsonl", "pages.jsonl", "documents.jsonl", "run.json", "summary.csv",
+                "summary.ods", "summary.xlsx", "by-unit.csv")
+OUTPUT_DIRS = ("units", "mail")
+CACHE_DIR = ".siteaudit-cache"
 
 
 @dataclass
@@ -53,183 +62,290 @@ def _now() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
-def make_a11y_runner(cfg: Config, cache_path: Path):
-    """The browser pool, or AuditCannotRun (exit 3) saying how to fix it."""
+def history_key(cfg: Config) -> str:
+    """SPEC "Honest runs": site.name when set, else scheme, host, port and start path."""
+    if cfg.site.name:
+        return cfg.site.name
+    start = cfg.site.start_urls[0] if cfg.site.start_urls else ""
+    parts = urlsplit(start)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}{parts.path or '/'}"
+
+
+def cache_dir_for(history_path: Path | None, out_dir: Path) -> Path:
+    """Caches live next to the history, so monthly audits side by side share them."""
+    base = history_path.parent if history_path is not None else out_dir.resolve().parent
+    return base / CACHE_DIR
+
+
+def prepare_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out：{out_dir} 是檔案，應為目錄")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / f".write-test-{time.monotonic_ns()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        if isinstance(e, OSError) and e.errno is not None and "No space" in (e.strerror or ""):
+            raise AuditCannotRun(f"磁碟空間不足，無法寫入 {out_dir}") from None
+        raise UsageError(f"--out：無法寫入 {out_dir}（{e.strerror or e}）") from None
+
+
+def _clear_previous_outputs(out_dir: Path) -> None:
+    for name in OUTPUT_FILES:
+        with contextlib.suppress(FileNotFoundError):
+            (out_dir / name).unlink()
+    for name in OUTPUT_DIRS:
+        shutil.rmtree(out_dir / name, ignore_errors=True)
+
+
+def make_a11y_factory(cfg: Config, cache_path: Path) -> Any:
+    """A factory of the browser pool (built inside the crawl), after checking
+    that browser, driver and axe-core are there (else AuditCannotRun: exit 3)."""
     from crawler import a11y
 
     a11y.check_available()
-    return a11y.A11yRunner(tags=cfg.accessibility.tags, browsers=cfg.accessibility.browsers,
+
+    def factory() -> Any:
+        runner = a11y.A11yRunner(tags=cfg.accessibility.effective_tags, browsers=cfg.accessibility.browsers,
+                                 locale=cfg.accessibility.locale, cache_path=cache_path)
+        return runner if hasattr(runner, "take_results") else _IncrementalRunner(runner)
+
+    return factory
+
+
+def make_a11y_runner(cfg: Config, cache_path: Path) -> Any:
+    """The browser pool itself, for `siteaudit check` (local pages opened as file://)."""
+    from crawler import a11y
+
+    a11y.check_available()
+    return a11y.A11yRunner(tags=cfg.accessibility.effective_tags, browsers=cfg.accessibility.browsers,
                            locale=cfg.accessibility.locale, cache_path=cache_path)
 
 
-def a11y_versions(enabled: bool) -> dict[str, str]:
-    if not enabled:
-        return {}
-    from crawler import a11y
+class _IncrementalRunner:
+    """Hands results over as they arrive (take_results/take_failures) for a
+    runner that only reports them at finish()."""
 
-    return {"axe_core": a11y.axe_version(), "browser": a11y.browser_version()}
+    def __init__(self, runner: Any):
+        self.runner = runner
+        self._taken: set[str] = set()
+        self._failures_taken = 0
+
+    def submit(self, url: str, content_hash: str | None = None) -> None:
+        self.runner.submit(url, content_hash)
+
+    def take_results(self) -> list[tuple[str, dict[str, Any]]]:
+        with self.runner._lock:  # noqa: SLF001 - until the runner hands results over itself
+            fresh = [(u, r) for u, r in self.runner.outcome.results.items() if u not in self._taken]
+        self._taken.update(u for u, _ in fresh)
+        return fresh
+
+    def take_failures(self) -> list[tuple[str, str]]:
+        with self.runner._lock:  # noqa: SLF001
+            fresh = self.runner.outcome.failures[self._failures_taken:]
+        self._failures_taken += len(fresh)
+        return list(fresh)
+
+    def abort(self) -> None:
+        self.runner.finish(timeout=0)
+
+    def finish(self) -> Any:
+        return self.runner.finish()
 
 
 def crawl(cfg: Config, out_dir: Path, *, resume: bool = False, progress: bool = True,
           cache_path: Path | None = None, recurse: bool = True, check_urls: tuple[str, ...] = (),
           with_a11y: bool = True) -> Store:
-    """Run the Scrapy crawl; returns the filled state store (still open)."""
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.settings import Settings
+    """Run the Scrapy crawl alone and return the filled state store (still open).
 
-    from crawler import settings as project_settings
-    from crawler.settings import settings_for
-    from crawler.spider import SiteSpider
-
+    Used by `siteaudit check` for URL targets and live link checks."""
     state = out_dir / STATE_DIR
     if not resume and state.exists():
         shutil.rmtree(state)
     state.mkdir(parents=True, exist_ok=True)
-    store = Store(state / "audit.sqlite")
-    if store.info("started") is None:
-        store.set_info("started", _now())
-    runner = None
+    factory = None
     if cfg.accessibility.enabled and with_a11y:
-        runner = make_a11y_runner(cfg, cache_path or (out_dir / ".a11y-cache.sqlite"))
-    settings = Settings()
-    settings.setmodule(project_settings, priority="project")
-    settings.update(settings_for(cfg, str(state), progress=progress), priority="cmdline")
-    # Failures are findings; Scrapy need not print a traceback for each
-    # robots.txt it could not fetch from a dead external host.
-    process = CrawlerProcess(settings)
-    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
-    process.crawl(SiteSpider, config=cfg, store=store, recurse=recurse, check_urls=check_urls, a11y_runner=runner)
+        factory = make_a11y_factory(cfg, cache_path or (out_dir / ".a11y-cache.sqlite"))
+    CrawlSession(cfg, state, mode="site" if recurse else "targets", resume=resume, progress=progress,
+                 a11y_factory=factory, check_urls=check_urls).run()
+    return Store(state / "audit.sqlite")
+
+
+def run_audit(cfg: Config, out_dir: Path, as_of: date, *, resume: bool = False, progress: bool = True,
+              history_path: Path | None = None, keep_state: bool = False) -> AuditResult:
+    if not cfg.site.start_urls:
+        raise UsageError("沒有起始網址：請給 URL 參數，或在設定檔 [site] start_urls 指定")
+    prepare_out_dir(out_dir)
     try:
-        process.start()
-    finally:
-        if runner is not None:
-            runner.close()
-    store.commit()
-    return store
+        with OutLock(out_dir) as lock:
+            return _run_locked(cfg, out_dir, as_of, resume=resume, progress=progress, history_path=history_path,
+                               keep_state=keep_state, lock_notice=lock.notice)
+    except DiskFull as e:
+        raise AuditCannotRun(f"磁碟空間不足，無法繼續寫入 {out_dir}：已找到的結果保留在 {out_dir / STATE_DIR}，"
+                             "釋放空間後以 --resume 繼續") from e
 
 
-def _home_url(cfg: Config, store: Store, links: dict) -> str | None:
-    pages = store.page_urls()
-    for start in cfg.site.start_urls:
-        res = links.get(start)
-        for candidate in (start, res.final_url if res else None):
-            if candidate and candidate in pages:
-                return candidate
-    return min(pages, key=len) if pages else None
+def _run_locked(cfg: Config, out_dir: Path, as_of: date, *, resume: bool, progress: bool,
+                history_path: Path | None, keep_state: bool, lock_notice: str) -> AuditResult:
+    state = out_dir / STATE_DIR
+    db = state / "audit.sqlite"
+    notes: list[str] = [lock_notice] if lock_notice else []
+    if resume and not _resumable(db, cfg):
+        # The interrupted run never got as far as recording what it was
+        # (the disk was full from the start): there is nothing to continue.
+        notes.append("先前的檢視尚未開始記錄結果，這次從頭開始")
+        resume = False
+    if not resume:
+        shutil.rmtree(state, ignore_errors=True)
+        _clear_previous_outputs(out_dir)
+        state.mkdir(parents=True, exist_ok=True)
+        store = Store(db)
+        store.set_info("config_fingerprint", cfg.fingerprint())
+        store.set_info("started", _now())
+        store.commit()
+        store.close()
+    write_json(out_dir / "run.json", {"tool": "siteaudit", "complete": False, "close_reason": "running",
+                                      "incomplete_reasons": ["檢視進行中，或已中斷"], "start_url": cfg.site.start_urls[0]})
 
+    caches = cache_dir_for(history_path, out_dir)
+    factory = None
+    if cfg.accessibility.enabled:
+        caches.mkdir(parents=True, exist_ok=True)
+        factory = make_a11y_factory(cfg, caches / "a11y-cache.sqlite")
 
-# Pages below this many are judged in-process: a pool costs more than it saves.
-PARALLEL_MIN_PAGES = 200
+    t0 = time.monotonic()
+    session = CrawlSession(cfg, state, mode="site", resume=resume, progress=progress, a11y_factory=factory)
+    crawled = session.run()
+    t1 = time.monotonic()
+    if crawled.close_reason == "disk_full":
+        raise DiskFull("crawl stopped")
+    if crawled.stopped_by_signal:
+        raise AuditInterrupted(f"檢視已中斷：已找到的結果保留在 {state}，以 --resume 可從中斷處繼續")
 
-
-@dataclass
-class _Judge:
-    """What judging one page needs; built once, shared by worker processes."""
-
-    cfg: Config
-    ctx: CheckContext
-    sitemap: dict[str, str]
-    home: str | None
-    dc_dates: dict[str, str | None]
-
-    def page(self, rec: dict[str, Any]) -> tuple[list[Finding], dict[str, Any]]:
-        sec = section_for(rec["url"], self.cfg.sections)
-        page = Page(url=rec["url"], html=rec["html"], status=rec["status"], headers=rec["headers"],
-                    content_type=rec["content_type"], depth=rec["depth"], section=sec.path, unit=sec.unit,
-                    sitemap_lastmod=self.sitemap.get(rec["url"]))
-        if rec.get("links") is not None:
-            links, malformed = rec["links"]
-            page.preset_links(tuple(Link(*x) for x in links), tuple(MalformedLink(*x) for x in malformed))
-        findings = run_page(page, self.ctx)
-        frozen = self.ctx.frozen_values
-        if rec["url"] == self.home and frozen:
-            findings.extend(metadata.site_findings(page, frozen, metadata.frozen_counts(self.dc_dates, frozen)))
-        modified, source = freshness.modified_date(page, self.ctx)
-        row = {
-            "url": page.url, "status": page.status, "section": sec.path, "unit": sec.unit,
-            "title": rec["title"], "modified": modified.isoformat() if modified else None,
-            "modified_source": source, "depth": page.depth, "content_type": page.content_type,
-            "bytes": rec["bytes"],
-        }
-        return findings, row
-
-
-_worker_judge: _Judge | None = None
-
-
-def _judge_share(args: tuple[str, int, int]) -> list[tuple[list[Finding], dict[str, Any]]]:
-    """In a worker process: judge every n-th stored page (read from the store
-    directly, so page HTML never travels between processes)."""
-    db_path, index, workers = args
-    assert _worker_judge is not None
-    store = Store(db_path, readonly=True)
+    store = Store(db)
     try:
-        return [_worker_judge.page(rec) for rec in store.iter_pages(share=(index, workers))]
+        _record_crawl(store, crawled)
+        if store.page_count() == 0:
+            start = cfg.site.start_urls[0]
+            res = store.link_results().get(start)
+            why = f"HTTP {res.status}" if res and isinstance(res.status, int) else (
+                f"{res.status}" if res else "沒有回應")
+            raise AuditCannotRun(f"無法取得起始網頁 {start}（{why}）：請確認網址與網路連線，或 robots.txt 是否禁止")
+        judged = judge_store(cfg, store, as_of)
+        t2 = time.monotonic()
+        run_meta = _run_meta(cfg, store, crawled, judged.failed, as_of, {"crawl": t1 - t0, "judge": t2 - t1})
+        documents = _documents_rows(store)
     finally:
         store.close()
 
-
-def _start_worker(judge: _Judge) -> None:
-    global _worker_judge
-    _worker_judge = judge
-
-
-def analyze(cfg: Config, store: Store, as_of: date, workers: int | None = None) -> tuple[list[Finding], list[dict[str, Any]]]:
-    """Run every check over the stored pages: (findings, pages.jsonl rows).
-
-    Checks are CPU work on independent pages, so a large audit is judged by
-    one process per core; output order is the store's (by URL) either way."""
-    links = store.link_results()
-    page_meta = store.page_meta()
-    dc_dates = {url: metadata.dc_date(meta) for url, meta in page_meta.items()}
-    frozen = metadata.frozen_values(dc_dates)
-    ctx = CheckContext(as_of=as_of, settings=cfg.check_settings(), link_results=links,
-                       frozen_values=frozen, axe_results=store.axe_results())
-    judge = _Judge(cfg, ctx, store.sitemap_dates(), _home_url(cfg, store, links), dc_dates)
-    workers = workers or min(os.cpu_count() or 1, 4)
-    if workers < 2 or len(page_meta) < PARALLEL_MIN_PAGES:
-        results = [judge.page(rec) for rec in store.iter_pages()]
-    else:
-        store.commit()
-        ctx_mp = multiprocessing.get_context("fork")  # workers inherit the judge, no pickling
-        # This process judges one share itself: one fewer copy of the
-        # process in memory for the same use of the cores.
-        with ctx_mp.Pool(workers - 1, initializer=_start_worker, initargs=(judge,)) as pool:
-            others = pool.map_async(_judge_share, [(str(store.path), i, workers) for i in range(1, workers)])
-            own = [judge.page(rec) for rec in store.iter_pages(share=(0, workers))]
-            shares = [own, *others.get()]
-        results = sorted((r for share in shares for r in share), key=lambda r: r[1]["url"])
-    findings = [f for page_findings, _ in results for f in page_findings]
-    return findings, [row for _, row in results]
-
-
-def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    tmp.replace(path)
-
-
-def write_outputs(out_dir: Path, cfg: Config, findings: list[Finding], rows: list[dict[str, Any]],
-                  run_meta: dict[str, Any]) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_jsonl(out_dir / "findings.jsonl", (f.to_dict() for f in findings))
-    write_jsonl(out_dir / "pages.jsonl", rows)
+    write_jsonl(out_dir / "findings.jsonl", (f.to_dict() for f in judged.findings))
+    write_jsonl(out_dir / "pages.jsonl", judged.rows)
+    write_jsonl(out_dir / "documents.jsonl", documents)
     by_rule: dict[str, int] = {}
-    for f in findings:
+    for f in judged.findings:
         by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
-    meta = {
-        **run_meta,
-        "pages": len(rows),
-        "findings": len(findings),
-        "findings_by_rule": dict(sorted(by_rule.items())),
+    run_meta.update(pages=len(judged.rows), findings=len(judged.findings),
+                    findings_by_rule=dict(sorted(by_rule.items())), finished=_now())
+    write_json(out_dir / "run.json", run_meta)
+    notes.extend(render_reports(out_dir, history_path))
+    complete = bool(run_meta["complete"])
+    if not complete:
+        notes.extend(run_meta["incomplete_reasons"])
+    elif not keep_state:
+        shutil.rmtree(state, ignore_errors=True)
+    return AuditResult(out_dir, judged.findings, len(judged.rows), complete=complete, notes=notes)
+
+
+def _resumable(db: Path, cfg: Config) -> bool:
+    """Whether --resume can continue the audit in `db`; UsageError when it is another audit."""
+    if not db.exists():
+        raise UsageError(f"--resume：{db.parent.parent} 沒有中斷的檢視可以繼續（請去掉 --resume 重新檢視）")
+    try:
+        store = Store(db)
+    except DiskFull:
+        raise
+    try:
+        recorded = store.info("config_fingerprint")
+    except sqlite3.Error:
+        recorded = None
+    finally:
+        store.close()
+    if recorded is None:
+        return False
+    if recorded != cfg.fingerprint():
+        raise UsageError("--resume：這次的起始網址或設定與中斷的檢視不同，不能接續；"
+                         "請用原本的設定再執行，或去掉 --resume 重新檢視")
+    return True
+
+
+def _record_crawl(store: Store, crawled: CrawlResult) -> None:
+    store.set_info("close_reason", crawled.close_reason)
+    if crawled.trap_skipped or store.info("trap_skipped") is None:
+        store.set_info("trap_skipped", crawled.trap_skipped)
+    store.set_info("limited", crawled.limited)
+    store.commit()
+
+
+def _run_meta(cfg: Config, store: Store, crawled: CrawlResult, judge_failed: list[dict[str, Any]],
+              as_of: date, seconds: dict[str, float]) -> dict[str, Any]:
+    failed = store.failed_pages() + judge_failed
+    a11y_on = cfg.accessibility.enabled
+    pages = store.page_urls()
+    if a11y_on:
+        have = store.axe_urls() | {u for u, _ in store.a11y_failures()}
+        known = {f["url"] for f in failed}
+        for url in sorted(pages - have - known):
+            failed.append({"url": url, "stage": "a11y", "reason": "無障礙檢測未完成", "status": None, "error": ""})
+    reasons: list[str] = []
+    if crawled.close_reason != "finished":
+        reasons.append(f"爬取未正常結束（{crawled.close_reason}）")
+    if failed:
+        reasons.append(f"{len(failed)} 個網頁無法檢視（見 failed_pages）")
+    complete = not reasons
+    limited = None
+    if crawled.limited:
+        limited = {"max_pages": cfg.crawl.max_pages, "max_depth": cfg.crawl.max_depth, "not_visited": crawled.limited}
+    a11y_stats = store.info("a11y_stats", {})
+    return {
+        "tool": "siteaudit",
+        "as_of": as_of.isoformat(),
+        "started": store.info("started"),
+        "complete": complete,
+        "close_reason": crawled.close_reason,
+        "incomplete_reasons": reasons,
+        "limited": limited,
+        "comparable": complete and limited is None,
+        "history_key": history_key(cfg),
+        "failed_pages": failed,
+        "start_url": cfg.site.start_urls[0],
+        "start_urls": list(cfg.site.start_urls),
+        "versions": versions(a11y_on),
+        "links_checked": len(store.link_urls()),
+        "seconds": {k: round(v, 2) for k, v in seconds.items()},
+        "trap_skipped": store.info("trap_skipped", []),
+        "notices": store.info("notices", []),
+        "checks": {"links": "done", "metadata": "done", "freshness": "done", "citation": "done",
+                   "attachments": "done", "documents": "off",
+                   "accessibility": ("done" if not any(f["stage"] == "a11y" for f in failed) else "partial")
+                   if a11y_on else "off"},
+        "a11y": {
+            "enabled": a11y_on,
+            "spec": cfg.accessibility.spec,
+            "level": cfg.accessibility.level,
+            "tags": list(cfg.accessibility.effective_tags),
+            "stats": a11y_stats,
+            "failures": [list(x) for x in store.a11y_failures()],
+            "needs_review": _needs_review(store) if a11y_on else {},
+        },
         "site": {"name": cfg.site.name, "agency": cfg.site.agency},
         "config": cfg.to_dict(),
     }
-    tmp = out_dir / "run.json.tmp"
-    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
-    tmp.replace(out_dir / "run.json")
+
+
+def _documents_rows(store: Store) -> list[dict[str, Any]]:
+    return [{"url": url, **facts} for url, facts in sorted(store.documents().items())]
 
 
 def render_reports(out_dir: Path, history_path: Path | None) -> list[str]:
@@ -250,62 +366,10 @@ def render_reports(out_dir: Path, history_path: Path | None) -> list[str]:
         try:
             history.record_run(history_path, run)
             comparison = history.compare(history_path, run)
-        except Exception as e:  # history is a convenience: never lose the audit over it
+        except Exception as e:  # noqa: BLE001 - history is a convenience: never lose the audit over it
             notes.append(f"無法寫入歷史紀錄 {history_path}：{e}")
     html.write_html(run, out_dir / "report.html", comparison=comparison)
     return notes
-
-
-def run_audit(cfg: Config, out_dir: Path, as_of: date, *, resume: bool = False, progress: bool = True,
-              history_path: Path | None = None) -> AuditResult:
-    if not cfg.site.start_urls:
-        raise UsageError("沒有起始網址：請給 URL 參數，或在設定檔 [site] start_urls 指定")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    t0 = time.monotonic()
-    store = crawl(cfg, out_dir, resume=resume, progress=progress)
-    t1 = time.monotonic()
-    try:
-        reason = store.info("close_reason", "finished")
-        links = store.link_results()
-        if store.page_count() == 0:
-            start = cfg.site.start_urls[0]
-            res = links.get(start)
-            why = f"{res.status}（{res.error}）" if res and res.error else (f"HTTP {res.status}" if res else "沒有回應")
-            raise AuditCannotRun(f"無法取得起始網頁 {start}：{why}。請確認網址與網路連線，或 robots.txt 是否禁止。")
-        findings, rows = analyze(cfg, store, as_of)
-        t2 = time.monotonic()
-        a11y_stats = store.info("a11y_stats", {})
-        run_meta = {
-            "tool": "siteaudit",
-            "as_of": as_of.isoformat(),
-            "started": store.info("started"),
-            "finished": _now(),
-            "complete": reason == "finished",
-            "close_reason": reason,
-            "start_url": cfg.site.start_urls[0],
-            "start_urls": list(cfg.site.start_urls),
-            "versions": {"tool": TOOL_VERSION, "python": platform.python_version(),
-                         **_scrapy_version(), **a11y_versions(cfg.accessibility.enabled)},
-            "links_checked": len(links),
-            "seconds": {"crawl": round(t1 - t0, 2), "analyze": round(t2 - t1, 2)},
-            "trap_skipped": store.info("trap_skipped", []),
-            "a11y": {
-                "enabled": cfg.accessibility.enabled,
-                "stats": a11y_stats,
-                "failures": [list(x) for x in store.a11y_failures()],
-                "needs_review": _needs_review(store) if cfg.accessibility.enabled else {},
-            },
-        }
-    finally:
-        store.close()
-    write_outputs(out_dir, cfg, findings, rows, run_meta)
-    t3 = time.monotonic()
-    notes = render_reports(out_dir, history_path)
-    if os.environ.get("SITEAUDIT_TIMINGS"):
-        eprint(f"timings: crawl {t1 - t0:.1f}s, analyze {t2 - t1:.1f}s, reports {time.monotonic() - t3:.1f}s")
-    if reason != "finished":
-        notes.append(f"檢視未完成（{reason}）：以 --resume 再執行一次可從中斷處繼續；已找到的結果都已寫出。")
-    return AuditResult(out_dir, findings, len(rows), complete=reason == "finished", notes=notes)
 
 
 def _needs_review(store: Store) -> dict[str, list[dict[str, Any]]]:
@@ -317,12 +381,6 @@ def _needs_review(store: Store) -> dict[str, list[dict[str, Any]]]:
         if items:
             out[url] = items
     return out
-
-
-def _scrapy_version() -> dict[str, str]:
-    import scrapy
-
-    return {"scrapy": scrapy.__version__}
 
 
 def eprint(*args: Any) -> None:

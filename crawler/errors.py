@@ -17,3 +17,7 @@ class AuditCannotRun(Exception):
     """The audit cannot run: site unreachable, browser missing... (exit 3).
 
     The message says how to fix it (or to pass --no-a11y)."""
+
+
+class AuditInterrupted(AuditCannotRun):
+    """SIGTERM/SIGINT stopped the run; the state store is kept for --resume (exit 3)."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from checks.model import LinkResult
 
@@ -19,8 +20,9 @@ class PageItem:
     meta: dict[str, list[str]]
     bytes: int
     title: str
-    links: list = field(default_factory=list)  # checks.page.Link tuples
-    malformed: list = field(default_factory=list)  # checks.page.MalformedLink tuples
+    links: list[Any] = field(default_factory=list)  # checks.page.Link tuples
+    malformed: list[Any] = field(default_factory=list)  # checks.page.MalformedLink tuples
+    chain: int = 0  # the trap guard's chain run (for --resume)
 
 
 @dataclass
@@ -31,3 +33,31 @@ class LinkItem:
 @dataclass
 class SitemapItem:
     lastmod: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FailedPageItem:
+    """An in-scope page the crawl met but could not audit (SPEC "Honest runs")."""
+
+    url: str
+    stage: str  # fetch | parse | judge | a11y | interrupted
+    reason: str  # zh-TW
+    status: Any = None
+    error: str = ""
+
+
+@dataclass
+class NoticeItem:
+    """A run-level notice for run.json `notices` (a sitemap entry on another host …)."""
+
+    kind: str
+    message: str  # zh-TW
+    url: str = ""
+
+
+@dataclass
+class DocumentItem:
+    """What a downloaded document said about itself (crawler/documents.py)."""
+
+    url: str
+    facts: dict[str, Any]

@@ -47,6 +47,19 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
 }
+SPIDER_MIDDLEWARES = {
+    # Output flows from high numbers (the spider) to low (the engine): the
+    # resume middleware adds the rebuilt frontier, then the guard judges it
+    # with everything else.
+    "crawler.resume.ResumeMiddleware": 660,
+    "crawler.guard.ScopeGuardMiddleware": 650,
+}
+# The guard names over-long URLs as traps; Scrapy's own length filter would
+# drop them silently first.
+URLLENGTH_LIMIT = 0
+DUPEFILTER_CLASS = "crawler.dupefilter.AuditDupeFilter"
+# Only http(s) is ever fetched (issue 11): no file:, ftp:, s3: or data: handlers.
+DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
 ITEM_PIPELINES = {
     "crawler.pipelines.StorePipeline": 100,
     "crawler.pipelines.AccessibilityPipeline": 200,
@@ -56,10 +69,18 @@ EXTENSIONS = {
     "crawler.progress.Progress": 500,
 }
 FEED_EXPORT_ENCODING = "utf-8"
+# `scrapy crawl site -a url=…` (the Scrapy way): facts go to a state store in
+# the working directory; `siteaudit crawl` sets its own under --out/.state.
+SITEAUDIT_STATE_DB = ".siteaudit-state/audit.sqlite"
 
 
-def settings_for(config: Any, state_dir: str, progress: bool = True) -> dict[str, Any]:
-    """Scrapy settings for one audit (cmdline priority over the module above)."""
+def settings_for(config: Any, state_dir: str, progress: bool = True, resume: bool = False,
+                 a11y_factory: Any = None) -> dict[str, Any]:
+    """Scrapy settings for one audit (cmdline priority over the module above).
+
+    Every value comes from the Config (crawler/config.py holds the defaults);
+    the crawl policy itself (scope, limits, excludes) is read by the guard
+    from the spider's Config."""
     crawl, links = config.crawl, config.links
     s: dict[str, Any] = {
         "ROBOTSTXT_OBEY": crawl.obey_robots,
@@ -75,6 +96,10 @@ def settings_for(config: Any, state_dir: str, progress: bool = True) -> dict[str
         "DOWNLOAD_SLOTS": {h: {"concurrency": crawl.concurrency, "delay": crawl.delay} for h in config.allowed_hosts},
         "JOBDIR": f"{state_dir}/job",
         "SITEAUDIT_PROGRESS": progress,
+        "SITEAUDIT_STATE_DB": f"{state_dir}/audit.sqlite",
+        "SITEAUDIT_RESUME": resume,
+        "SITEAUDIT_A11Y": a11y_factory is not None,
+        "SITEAUDIT_A11Y_FACTORY": a11y_factory,
     }
     return s
 

@@ -1,21 +1,30 @@
-"""The `site` spider: what to follow, and the facts each response gives.
+"""The `site` spider: what to fetch, and the facts each response gives.
 
-SPEC "Command line / crawl" and the link rules.  In-scope HTML pages are
-crawled (GET) and every link target on them is fetched once: pages by the
-crawl itself, everything else with HEAD (GET when a server rejects HEAD, or
-when an external #fragment needs the target's HTML).  External targets are
-checked, never crawled.  The spider yields facts (`PageItem`, `LinkItem`,
-`SitemapItem`); pipelines store them; the checks judge after the crawl.
+SPEC "Command line / crawl" and the link rules.  One spider, two modes:
+
+* `CrawlMode.site` (`siteaudit crawl`): in-scope HTML pages are crawled (GET)
+  and every link target on them is fetched once: pages by the crawl itself,
+  everything else with HEAD (GET when a server rejects HEAD, or when a
+  #fragment needs the target's HTML).  External targets are checked, never
+  crawled.
+* `CrawlMode.targets` (`siteaudit check` with URLs): the start URLs are the
+  pages, nothing is followed; `check_urls` are link targets to check.
+
+The spider only says what it would like to fetch; the scope and trap guard
+(crawler/guard.py, a spider middleware) decides, the dupefilter
+(crawler/dupefilter.py) keeps each target to one fetch, and a resumed crawl's
+frontier is rebuilt by crawler/resume.py.  The spider yields facts
+(`PageItem`, `LinkItem`, `SitemapItem`, `FailedPageItem`); the pipeline
+stores them (it owns the store); the checks judge after the crawl.
 
 Works the Scrapy way too: `scrapy crawl site -a url=https://... [-a config=site.toml]`.
 """
 from __future__ import annotations
 
-import re
-from pathlib import Path
-from functools import lru_cache
-from typing import Any, Iterator
-from urllib.parse import parse_qsl, urlsplit
+from collections.abc import AsyncIterator, Iterator
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -25,9 +34,10 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from checks.model import FailureStatus, LinkResult
 from checks.page import Link, Page
-from checks.urls import normalize_url
+from checks.urls import WebUrl, resolve
 from crawler.config import Config, load_config, with_overrides
-from crawler.items import LinkItem, PageItem, SitemapItem
+from crawler.guard import url_shape
+from crawler.items import FailedPageItem, LinkItem, NoticeItem, PageItem, SitemapItem
 from crawler.outcomes import classify_failure, outcome_for_status
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -39,31 +49,20 @@ FILE_EXTENSIONS = frozenset(
     "css js woff woff2 ttf eot exe msi apk dmg iso kml kmz shp".split()
 )
 
-# Built-in trap guard (works with no config): a chain of pages that only
-# differ in the query values of the same path (an endless calendar "next
-# month", a paginator with no end) stops after this many hops.
-TRAP_CHAIN_LIMIT = 30
-MAX_URL_LENGTH = 1024
-MAX_SEGMENT_REPEAT = 3
+# Sitemaps: an index may point to indexes, but not forever (issue 11).
+SITEMAP_MAX_DEPTH = 5
+SITEMAP_MAX_BYTES = 50 * 1024 * 1024
+SITEMAP_MAX_FILES = 500
+
+
+class CrawlMode(StrEnum):
+    site = "site"  # siteaudit crawl: follow every in-scope page
+    targets = "targets"  # siteaudit check URL…: these pages only, their links checked
 
 
 def _file_extension(url: str) -> str:
-    path = urlsplit(url).path
-    last = path.rsplit("/", 1)[-1]
+    last = urlsplit(url).path.rsplit("/", 1)[-1]
     return last.rsplit(".", 1)[-1].lower() if "." in last else ""
-
-
-def _trap_key(url: str) -> tuple[str, str, tuple[str, ...]]:
-    parts = urlsplit(url)
-    names = tuple(sorted({k for k, _ in parse_qsl(parts.query, keep_blank_values=True)}))
-    return parts.netloc, parts.path, names
-
-
-def _looks_like_trap(url: str) -> bool:
-    if len(url) > MAX_URL_LENGTH:
-        return True
-    segments = [s for s in urlsplit(url).path.split("/") if s]
-    return any(segments.count(s) > MAX_SEGMENT_REPEAT for s in set(segments))
 
 
 def _chain(response: Response) -> tuple[str, ...]:
@@ -76,139 +75,85 @@ class SiteSpider(scrapy.Spider):
     name = "site"
 
     def __init__(self, url: str | None = None, config: Config | str | None = None,
-                 store: Any = None, recurse: bool = True, check_urls: tuple[str, ...] = (),
-                 a11y_runner: Any = None, **kwargs: Any):
+                 mode: CrawlMode | str = CrawlMode.site, check_urls: tuple[str, ...] = (), **kwargs: Any):
         super().__init__(**kwargs)
         if not isinstance(config, Config):
             config = with_overrides(load_config(config), start_url=url)
         elif url:
             config = with_overrides(config, start_url=url)
         self.cfg: Config = config
+        self.mode = CrawlMode(mode)
         self.start_urls = list(config.site.start_urls)
         self.hosts = config.allowed_hosts
-        self.page_exclude = [re.compile(p) for p in config.crawl.exclude]
-        self.link_exclude = [re.compile(p) for p in config.links.exclude]
-        if store is None:
-            # `scrapy crawl site -a url=...`: facts go to a state store in the
-            # working directory (-a state=DIR to choose); `siteaudit crawl`
-            # then writes the reports.
-            from crawler.store import Store
-
-            store = Store(Path(kwargs.get("state", ".siteaudit-state")) / "audit.sqlite")
-        self.store = store
-        self.a11y_runner = a11y_runner  # crawler/a11y.py pool, fed by AccessibilityPipeline
-        # url -> method already requested this run (GET covers HEAD)
-        self.requested: dict[str, str] = {}
-        self.trap_skipped: list[str] = []
-        self.pages_scheduled = 0
-        # siteaudit check: the start pages only (their links are checked, not
-        # crawled), plus link targets of local files to check
-        self.recurse = recurse
         self.check_urls = tuple(check_urls)
+        self.sitemap_bytes = 0
+        self.sitemap_files = 0
 
     @classmethod
-    def from_crawler(cls, crawler, *args, **kwargs):
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._headers_received, signal=signals.headers_received)
         return spider
 
-    # ---- scope ------------------------------------------------------------
+    # ---- scope (the guard decides; the spider needs it to read responses) --
     def in_scope(self, url: str) -> bool:
-        if not url.startswith(("http://", "https://")):
-            return False
-        return self._host_in_scope(url.split("/", 3)[2])
-
-    @lru_cache(maxsize=4096)
-    def _host_in_scope(self, netloc: str) -> bool:
-        host = (urlsplit(f"//{netloc}").hostname or "").lower()
-        return any(host == h or host.endswith("." + h) for h in self.hosts)
+        host = (urlsplit(url).hostname or "").lower() if url.startswith(("http://", "https://")) else ""
+        return bool(host) and any(host == h or host.endswith("." + h) for h in self.hosts)
 
     # ---- start ------------------------------------------------------------
-    def _restore(self) -> None:
-        """On --resume: what earlier runs already fetched is not asked again."""
-        for url in self.store.page_urls():
-            self.requested[url] = "GET"
-        for url in self.store.link_urls():
-            self.requested.setdefault(url, "HEAD")
-        state = getattr(self, "state", {})  # Scrapy's SpiderState: kept in JOBDIR
-        self.pages_scheduled = state.get("pages_scheduled", self.store.page_count())
-        self.trap_skipped = list(state.get("trap_skipped", []))
-
-    async def start(self):
+    async def start(self) -> AsyncIterator[Any]:
         for request in self.start_requests():
             yield request
 
     def start_requests(self) -> Iterator[scrapy.Request]:
-        self._restore()
-        if not self.start_urls and not self.check_urls:
-            return
-        for sm in self.cfg.site.sitemaps:
-            yield scrapy.Request(sm, callback=self.parse_sitemap, errback=self.sitemap_failed,
-                                 meta={"kind": "sitemap", "page_depth": 0}, priority=10)
+        if self.mode is CrawlMode.site:
+            for sm in self.cfg.site.sitemaps:
+                yield self._sitemap_request(sm, 0)
         for url in self.check_urls:
-            yield from self.follow(Link(url, url, "a"), depth=1, trap_run=0, parent_key=None, as_page_ok=False)
+            yield self.request_for(Link(url, url, "a"), depth=1)
         for url in self.start_urls:
-            norm = normalize_url(url, url)
-            if norm:
-                yield from self.follow(Link(norm[0], norm[0], "a"), depth=0, trap_run=0, parent_key=None)
+            hit = resolve(url, url)
+            if isinstance(hit, WebUrl):
+                yield self.request_for(Link(hit.url, hit.url, "a"), depth=0)
 
-    # ---- what to follow ---------------------------------------------------
-    def follow(self, link: Link, depth: int, trap_run: int, parent_key: Any,
-               as_page_ok: bool = True, need_body: bool = False) -> Iterator[scrapy.Request]:
+    # ---- what to fetch ----------------------------------------------------
+    def request_for(self, link: Link, depth: int, parent_chain_key: str | None = None, parent_run: int = 0,
+                    need_body: bool = False) -> scrapy.Request:
+        """The request this link asks for: a page to crawl or a target to check.
+        The guard may still turn a page into a check, or drop the request."""
         url = link.url
-        # Most links of a page are the shared menu, already asked for: decide
-        # that first, before any parsing.
-        have = self.requested.get(url)
-        if have == "GET" or have == "TRAP" or (have == "HEAD" and not (need_body or link.fragment)):
-            return
-        if any(p.search(url) for p in self.link_exclude):
-            return
-        scope = self.in_scope(url)
-        if not scope and not self.cfg.links.check_external:
-            return
         as_page = (
-            as_page_ok
-            and (self.recurse or depth == 0)
-            and scope
+            self.in_scope(url)
+            and (self.mode is CrawlMode.site or depth == 0)
             and not link.is_resource
             and _file_extension(url) not in FILE_EXTENSIONS
-            and not any(p.search(url) for p in self.page_exclude)
         )
-        if as_page:
-            key = _trap_key(url)
-            run = trap_run + 1 if key == parent_key and key[2] else 0
-            if run > TRAP_CHAIN_LIMIT or _looks_like_trap(url):
-                if url not in self.requested and len(self.trap_skipped) < 1000:
-                    self.trap_skipped.append(url)
-                self.requested.setdefault(url, "TRAP")
-                return
-            max_depth, max_pages = self.cfg.crawl.max_depth, self.cfg.crawl.max_pages
-            over = (max_depth and depth > max_depth) or (max_pages and self.pages_scheduled >= max_pages)
-            if not over:
-                self.requested[url] = "GET"
-                self.pages_scheduled += 1
-                yield scrapy.Request(
-                    url, callback=self.parse_page, errback=self.request_failed,
-                    meta={"kind": "page", "target": url, "page_depth": depth, "trap_run": run,
-                          "trap_key": key},
-                    priority=-depth,
-                )
-                return
-        # a link check: fetched once, never parsed for links
-        # a #fragment needs the target's HTML (pages crawled give it anyway)
         need_body = need_body or bool(link.fragment)
-        method = "GET" if need_body else "HEAD"
-        self.requested[url] = method
-        yield scrapy.Request(
-            url, method=method, callback=self.parse_check, errback=self.request_failed,
-            meta={"kind": "check", "target": url, "need_body": need_body, "allow_offsite": True,
-                  },
-            dont_filter=have is not None,  # upgrading HEAD -> GET for an anchor
+        if as_page:
+            shape = url_shape(url)
+            run = parent_run + 1 if parent_chain_key is not None and shape.chain_key == parent_chain_key else 0
+            return scrapy.Request(
+                url, callback=self.parse_page, errback=self.request_failed,
+                meta={"kind": "page", "target": url, "page_depth": depth, "chain": run,
+                      "chain_key": shape.chain_key, "need_body": need_body},
+                priority=-depth,
+            )
+        return scrapy.Request(
+            url, method="GET" if need_body else "HEAD", callback=self.parse_check, errback=self.request_failed,
+            meta={"kind": "check", "target": url, "need_body": need_body, "page_depth": depth},
             priority=-depth - 1,
         )
 
+    def follow_links(self, page_url: str, links: tuple[Link, ...] | list[Link], depth: int, chain_key: str | None,
+                     run: int) -> Iterator[scrapy.Request]:
+        # one fetch per target: if any link to it has a #fragment, GET it at
+        # once rather than HEAD now and GET again for the anchor
+        with_fragment = {link.url for link in links if link.fragment}
+        for link in links:
+            yield self.request_for(link, depth + 1, chain_key, run, need_body=link.url in with_fragment)
+
     # ---- responses --------------------------------------------------------
-    def _headers_received(self, headers, body_length, request, spider) -> None:
+    def _headers_received(self, headers: Any, body_length: int, request: scrapy.Request, spider: Any) -> None:
         """Stop downloading bodies nobody reads: link checks and non-HTML."""
         kind = request.meta.get("kind")
         if kind == "check" and request.method == "GET" and not request.meta.get("need_body"):
@@ -239,98 +184,136 @@ class SiteSpider(scrapy.Spider):
     def parse_page(self, response: Response) -> Iterator[Any]:
         depth = response.meta.get("page_depth", 0)
         anchors = None
-        redirected = response.url != response.meta["target"]
+        target = response.meta["target"]
         if (
             self._is_html(response) and isinstance(response, TextResponse)
             and 200 <= response.status < 300 and self.in_scope(response.url)
         ):
-            headers = {k.decode("latin-1").lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
-            page = Page(url=response.url, html=response.text, status=response.status, headers=headers,
+            try:
+                text = response.text
+            except (UnicodeDecodeError, LookupError) as e:
+                yield FailedPageItem(response.url, "parse", "網頁內容無法解碼", response.status, repr(e))
+                yield LinkItem(self._link_result(response, None))
+                return
+            headers = {k.decode("latin-1").lower(): v[0].decode("latin-1")
+                       for k, v in response.headers.items() if v}
+            page = Page(url=response.url, html=text, status=response.status, headers=headers,
                         content_type=self._content_type(response) or "text/html", depth=depth)
             anchors = page.anchors
             links = page.links
+            run = response.meta.get("chain", 0)
+            chain_key = response.meta.get("chain_key")
             # (a page reached twice through redirects is stored once: the store ignores repeats)
             yield PageItem(url=page.url, status=page.status, content_type=page.content_type, depth=depth,
-                           headers=headers, html=page.html, meta=page.meta,
-                           bytes=len(response.body), title=page.title, links=list(links),
-                           malformed=list(page.malformed_links))
-            parent_key = response.meta.get("trap_key")
-            run = response.meta.get("trap_run", 0)
-            # one fetch per target: if any link to it has a #fragment, GET it
-            # at once rather than HEAD now and GET again for the anchor
-            with_fragment = {link.url for link in links if link.fragment}
-            for link in links:
-                yield from self.follow(link, depth + 1, run, parent_key, need_body=link.url in with_fragment)
+                           headers=headers, html=page.html, meta=page.meta, bytes=len(response.body),
+                           title=page.title, links=list(links), malformed=list(page.malformed_links), chain=run)
+            yield from self.follow_links(page.url, links, depth, chain_key, run)
         result = self._link_result(response, anchors)
         yield LinkItem(result)
-        if redirected and response.url not in self.requested:
+        if response.url != target:
             # a later link straight to the final URL needs no second fetch
-            self.requested[response.url] = "GET"
             yield LinkItem(LinkResult(url=response.url, status=response.status, outcome=result.outcome,
                                       final_url=response.url, content_type=result.content_type, anchors=anchors))
 
     def parse_check(self, response: Response) -> Iterator[Any]:
-        if response.request.method == "HEAD" and response.status in (403, 405, 501) and not response.meta.get("head_fallback"):
+        if (response.request is not None and response.request.method == "HEAD"
+                and response.status in (403, 405, 501) and not response.meta.get("head_fallback")):
             # Some servers refuse HEAD: ask again with GET (body not downloaded).
-            meta = {k: response.meta[k] for k in ("kind", "target", "need_body", "allow_offsite") if k in response.meta}
+            keep = ("kind", "target", "need_body", "page_depth")
+            meta = {k: response.meta[k] for k in keep if k in response.meta}
             yield response.request.replace(method="GET", dont_filter=True, meta={**meta, "head_fallback": True})
             return
         anchors = None
         if response.meta.get("need_body") and self._is_html(response) and isinstance(response, TextResponse):
-            anchors = Page(url=response.url, html=response.text).anchors
+            try:
+                anchors = Page(url=response.url, html=response.text).anchors
+            except (UnicodeDecodeError, LookupError):
+                anchors = None
         yield LinkItem(self._link_result(response, anchors))
 
-    def request_failed(self, failure) -> Iterator[Any]:
+    def request_failed(self, failure: Any) -> Iterator[Any]:
         request = failure.request
         status, outcome, error = classify_failure(failure)
         redirects = tuple(request.meta.get("redirect_urls", ()))
         if status in (FailureStatus.redirect_loop, FailureStatus.too_many_redirects):
             redirects = redirects + (request.url,)
-        yield LinkItem(LinkResult(url=request.meta.get("target", request.url), status=status, outcome=outcome,
-                                  redirects=redirects, error=error))
+        target = request.meta.get("target", request.url)
+        yield LinkItem(LinkResult(url=target, status=status, outcome=outcome, redirects=redirects, error=error))
+        if request.meta.get("kind") == "page" and status in _UNKNOWN_CONTENT:
+            # An in-scope page whose content never arrived, for a reason that
+            # may pass: it was met, not audited (the run says so).  A refused
+            # connection, an unknown host or a bad certificate is a broken
+            # link for every visitor: a finding, not a gap in the audit.
+            yield FailedPageItem(target, "fetch", _FETCH_REASON.get(status, "無法取得網頁"), str(status), error)
 
     # ---- sitemaps ---------------------------------------------------------
+    def _sitemap_request(self, url: str, depth: int) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_sitemap, errback=self.sitemap_failed,
+                              meta={"kind": "sitemap", "sitemap_depth": depth, "page_depth": 0}, priority=10)
+
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         body = response.body
         if response.status >= 400 or not body:
-            self.logger.warning("sitemap %s: HTTP %s", response.url, response.status)
+            yield NoticeItem("sitemap", f"網站地圖 {response.url} 無法讀取（HTTP {response.status}）", response.url)
             return
+        self.sitemap_bytes += len(body)
+        self.sitemap_files += 1
+        if self.sitemap_bytes > SITEMAP_MAX_BYTES or self.sitemap_files > SITEMAP_MAX_FILES:
+            yield NoticeItem("sitemap", f"網站地圖總量超過上限（{SITEMAP_MAX_FILES} 個檔案或 50 MB），其餘不再讀取",
+                             response.url)
+            return
+        depth = response.meta.get("sitemap_depth", 0)
         if response.url.endswith("/robots.txt"):
             for u in sitemap_urls_from_robots(response.text, base_url=response.url):
-                yield scrapy.Request(u, callback=self.parse_sitemap, meta={"kind": "sitemap"})
+                if self.in_scope(u):
+                    yield self._sitemap_request(u, depth + 1)
             return
         try:
             sm = Sitemap(body)
-        except Exception as e:  # malformed XML: say so, keep crawling
-            self.logger.warning("sitemap %s unreadable: %s", response.url, e)
+        except Exception:  # noqa: BLE001 - malformed XML: say so, keep crawling
+            yield NoticeItem("sitemap", f"網站地圖 {response.url} 不是有效的 XML", response.url)
             return
+        other_hosts = 0
         if sm.type == "sitemapindex":
             for entry in sm:
-                if entry.get("loc"):
-                    yield scrapy.Request(entry["loc"], callback=self.parse_sitemap, errback=self.sitemap_failed,
-                                         meta={"kind": "sitemap"})
-            return
-        lastmod: dict[str, str] = {}
-        for entry in sm:
-            norm = normalize_url(entry.get("loc") or "", response.url)
-            if norm is None:
-                continue
-            loc = norm[0]
-            if entry.get("lastmod"):
-                lastmod[loc] = entry["lastmod"].strip()
-            if self.in_scope(loc):
-                yield from self.follow(Link(loc, loc, "a"), depth=1, trap_run=0, parent_key=None)
-        if lastmod:
-            yield SitemapItem(lastmod)
+                hit = resolve(entry.get("loc") or "", response.url)
+                if not isinstance(hit, WebUrl):
+                    continue
+                if not self.in_scope(hit.url):
+                    other_hosts += 1
+                elif depth + 1 > SITEMAP_MAX_DEPTH:
+                    yield NoticeItem("sitemap", f"網站地圖索引層數超過 {SITEMAP_MAX_DEPTH} 層，{hit.url} 未讀取",
+                                     hit.url)
+                else:
+                    yield self._sitemap_request(hit.url, depth + 1)
+        else:
+            lastmod: dict[str, str] = {}
+            for entry in sm:
+                hit = resolve(entry.get("loc") or "", response.url)
+                if not isinstance(hit, WebUrl):
+                    continue  # file:, ftp: … never read (issue 11)
+                if not self.in_scope(hit.url):
+                    other_hosts += 1
+                    continue
+                if entry.get("lastmod"):
+                    lastmod[hit.url] = entry["lastmod"].strip()
+                yield self.request_for(Link(hit.url, hit.url, "a"), depth=1)
+            if lastmod:
+                yield SitemapItem(lastmod)
+        if other_hosts:
+            yield NoticeItem("sitemap", f"網站地圖 {response.url} 有 {other_hosts} 筆其他網站的網址，已略過", response.url)
 
-    def sitemap_failed(self, failure) -> None:
-        self.logger.warning("sitemap %s failed: %s", failure.request.url, failure.value)
+    def sitemap_failed(self, failure: Any) -> Iterator[Any]:
+        status, _, _ = classify_failure(failure)
+        yield NoticeItem("sitemap", f"網站地圖 {failure.request.url} 無法讀取（{status}）", failure.request.url)
 
-    def closed(self, reason: str) -> None:
-        if hasattr(self, "state"):
-            self.state["pages_scheduled"] = self.pages_scheduled
-            self.state["trap_skipped"] = self.trap_skipped[:1000]
-        if self.store is not None:
-            self.store.set_info("trap_skipped", self.trap_skipped[:200])
-            self.store.set_info("close_reason", reason)
-            self.store.commit()
+
+_UNKNOWN_CONTENT = frozenset({FailureStatus.timeout, FailureStatus.error})
+_FETCH_REASON = {
+    FailureStatus.timeout: "連線逾時（已重試），未取得網頁內容",
+    FailureStatus.refused: "伺服器拒絕連線，未取得網頁內容",
+    FailureStatus.dns: "找不到主機，未取得網頁內容",
+    FailureStatus.tls: "HTTPS 憑證錯誤，未取得網頁內容",
+    FailureStatus.blocked: "位址受安全設定限制，未連線",
+    FailureStatus.error: "連線錯誤，未取得網頁內容",
+}

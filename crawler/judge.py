@@ -1,0 +1,149 @@
+"""The judging stage: every check over the stored pages, plus the site-level rules.
+
+SPEC rule table and "Rules in detail".  Input: the state store the crawl
+filled (pages, link outcomes, sitemap dates, axe results).  Output: the
+findings, the pages.jsonl rows, and the pages whose judging failed.
+
+Order of work:
+1. site-level values computed across all pages first (the frozen template
+   DC.Date, SPEC "Template values"), so each page's judgement can use them;
+2. `checks.registry.run_page` on every page — in one process per core for
+   a large audit (checks are CPU work on independent pages);
+3. site-level findings once per run, on the home page.
+
+A check that raises on a page (a defect of siteaudit, not of the page) makes
+that page a `failed_pages` entry with stage "judge"; the other pages are
+judged as usual and the run says it is incomplete.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from checks import freshness, metadata
+from checks.model import CheckContext, Finding
+from checks.page import Link, MalformedLink, Page
+from checks.registry import CheckCrashed, run_page
+from checks.sections import section_for
+from crawler.config import Config
+from crawler.store import Store
+
+# Pages below this many are judged in-process: a pool costs more than it saves.
+PARALLEL_MIN_PAGES = 200
+
+
+@dataclass
+class JudgeResult:
+    findings: list[Finding]
+    rows: list[dict[str, Any]]  # pages.jsonl
+    failed: list[dict[str, Any]] = field(default_factory=list)  # failed_pages entries, stage "judge"
+
+
+def home_url(cfg: Config, pages: set[str], links: dict[str, Any]) -> str | None:
+    """The home page: the start URL (or where it redirected), else the shortest URL."""
+    for start in cfg.site.start_urls:
+        res = links.get(start)
+        for candidate in (start, res.final_url if res else None):
+            if candidate and candidate in pages:
+                return candidate
+    return min(pages, key=len) if pages else None
+
+
+@dataclass
+class PageJudge:
+    """What judging one page needs; built once.  Worker processes inherit it
+    through fork (see `judge_store`), so page HTML never travels between
+    processes and nothing is pickled."""
+
+    cfg: Config
+    ctx: CheckContext
+    sitemap: dict[str, str]
+    home: str | None
+    dc_dates: dict[str, str | None]
+
+    def page(self, rec: dict[str, Any]) -> tuple[list[Finding], dict[str, Any] | None, dict[str, Any] | None]:
+        """(findings, pages.jsonl row, failed entry) for one stored page."""
+        sec = section_for(rec["url"], self.cfg.sections)
+        page = Page(url=rec["url"], html=rec["html"], status=rec["status"], headers=rec["headers"],
+                    content_type=rec["content_type"], depth=rec["depth"], section=sec.path, unit=sec.unit,
+                    sitemap_lastmod=self.sitemap.get(rec["url"]))
+        if rec.get("links") is not None:
+            links, malformed = rec["links"]
+            page.preset_links(tuple(Link(*x) for x in links), tuple(MalformedLink(*x) for x in malformed))
+        try:
+            findings = run_page(page, self.ctx)
+            frozen = self.ctx.frozen_values
+            if rec["url"] == self.home and frozen:
+                findings.extend(metadata.site_findings(page, frozen, metadata.frozen_counts(self.dc_dates, frozen)))
+            modified, source = freshness.modified_date(page, self.ctx)
+        except CheckCrashed as e:
+            return [], None, {"url": page.url, "stage": "judge", "status": None, "error": str(e)[:500],
+                              "reason": f"檢查程式無法判斷這個網頁（{e.check}），請回報給工具維護者"}
+        row = {
+            "url": page.url, "status": page.status, "section": sec.path, "unit": sec.unit,
+            "title": rec["title"], "modified": modified.isoformat() if modified else None,
+            "modified_source": source, "depth": page.depth, "content_type": page.content_type,
+            "bytes": rec["bytes"],
+        }
+        return findings, row, None
+
+
+class _ForkedShare:
+    """The judge a forked worker inherited (set before the pool forks)."""
+
+    judge: PageJudge | None = None
+
+    @classmethod
+    def run(cls, args: tuple[str, int, int]) -> list[tuple[list[Finding], dict[str, Any] | None,
+                                                             dict[str, Any] | None]]:
+        """In a worker process: judge every n-th stored page, read from the store directly."""
+        db_path, index, workers = args
+        assert cls.judge is not None
+        store = Store(db_path, readonly=True)
+        try:
+            return [cls.judge.page(rec) for rec in store.iter_pages(share=(index, workers))]
+        finally:
+            store.close()
+
+
+def build_context(cfg: Config, store: Store, as_of: date) -> tuple[CheckContext, dict[str, str | None]]:
+    links = store.link_results()
+    page_meta = store.page_meta()
+    dc_dates = {url: metadata.dc_date(meta) for url, meta in page_meta.items()}
+    frozen = metadata.frozen_values(dc_dates)
+    ctx = CheckContext(as_of=as_of, settings=cfg.check_settings(), link_results=links,
+                       frozen_values=frozen, axe_results=store.axe_results())
+    return ctx, dc_dates
+
+
+def judge_store(cfg: Config, store: Store, as_of: date, workers: int | None = None) -> JudgeResult:
+    """Run every check over the stored pages (module docstring).  Output order
+    is by URL either way."""
+    ctx, dc_dates = build_context(cfg, store, as_of)
+    page_urls = store.page_urls()
+    judge = PageJudge(cfg, ctx, store.sitemap_dates(), home_url(cfg, page_urls, dict(ctx.link_results)), dc_dates)
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if workers < 2 or len(page_urls) < PARALLEL_MIN_PAGES:
+        results = [judge.page(rec) for rec in store.iter_pages()]
+    else:
+        store.commit()
+        _ForkedShare.judge = judge
+        try:
+            pool_ctx = multiprocessing.get_context("fork")
+            # This process judges one share itself: one fewer copy of the
+            # process in memory for the same use of the cores.
+            with pool_ctx.Pool(workers - 1) as pool:
+                others = pool.map_async(_ForkedShare.run, [(str(store.path), i, workers) for i in range(1, workers)])
+                own = [judge.page(rec) for rec in store.iter_pages(share=(0, workers))]
+                shares = [own, *others.get()]
+        finally:
+            _ForkedShare.judge = None
+        results = sorted((r for share in shares for r in share),
+                         key=lambda r: (r[1] or r[2] or {}).get("url", ""))
+    findings = [f for page_findings, _, _ in results for f in page_findings]
+    rows = [row for _, row, _ in results if row is not None]
+    failed = [fail for _, _, fail in results if fail is not None]
+    return JudgeResult(findings, rows, failed)
