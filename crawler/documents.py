@@ -351,7 +351,7 @@ class _Reading:
         if value is None:
             return
         text = _clean(value)
-        if not text or len(self.properties) >= MAX_PROPERTIES and key not in self.properties:
+        if not text or (len(self.properties) >= MAX_PROPERTIES and key not in self.properties):
             return
         key = key[:100]
         self.properties.setdefault(key, text)
@@ -483,8 +483,8 @@ def _spaced(label: str) -> str:
 
 
 def _mismatch(ext: str, label: str, family: str) -> str:
-    claimed = f"副檔名為 .{ext}" if ext else "檔案"
-    reason = f"{claimed}，內容卻是{_spaced(label)}"
+    shown = _spaced(label)
+    reason = f"副檔名為 .{ext}，內容卻是{shown}" if ext else f"下載到的內容是{shown}，不是文件"
     if family == "html":
         reason += "（常見原因：連結指向錯誤頁、登入頁或轉址頁，而不是檔案本身）"
     return reason
