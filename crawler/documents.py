@@ -159,11 +159,11 @@ KIND_OF_EXT: Mapping[str, str] = {
 STATUSES = ("ok", "too-large", "encrypted", "invalid", "unreadable", "failed", "cached")
 
 # ---- bounds ---------------------------------------------------------------
-READ_DEADLINE = 10.0  # seconds of page walking per document
+READ_DEADLINE = 5.0  # seconds of page walking per document
 TEXT_FIRST_PAGES = 10
 TEXT_SAMPLED_PAGES = 40
 PAGE_CONTENT_CAP = 8 * 1024 * 1024  # decoded content bytes looked at per page (or form)
-TEXT_TOTAL_CAP = 64 * 1024 * 1024  # decoded content bytes per document
+TEXT_TOTAL_CAP = 32 * 1024 * 1024  # decoded content bytes per document (about 3 s of parsing at worst)
 SMALL_RAW_STREAM = 16 * 1024  # other filters (LZW...) are decoded by qpdf only when this small
 FORM_DEPTH = 4
 XMP_CAP = 4 * 1024 * 1024
