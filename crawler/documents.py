@@ -1052,6 +1052,8 @@ def _read_odf(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], names: Mapping[
         raise _Invalid("ODF 套件的第一個檔案不是 mimetype（依 ODF 規定須放在最前面）")
     if mt.compress_type != zipfile.ZIP_STORED:
         raise _Invalid("ODF 套件的 mimetype 檔案經過壓縮（依 ODF 規定須不壓縮存放）")
+    if mt.file_size > 200:  # the longest ODF media type has 60 characters
+        raise _Invalid("ODF 套件的 mimetype 內容不是 ODF 文件類型")
     media = _member(zf, mt, 200).decode("ascii", "replace")
     if media != media.strip():
         r.notices.append("ODF 套件的 mimetype 含多餘的空白或換行")

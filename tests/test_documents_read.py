@@ -88,6 +88,9 @@ CASES: dict[str, tuple[Callable[[Path], Path], str | None, dict[str, Any]]] = {
     "odf without manifest": (
         lambda d: dm.rezip(dm.odf(d / "s4.odt"), d / "noman.odt", drop=("META-INF/manifest.xml",)),
         None, {"status": "invalid"}),
+    "odf with a huge mimetype": (
+        lambda d: dm.rezip(dm.odf(d / "s5.odt"), d / "hugemime.odt", replace={"mimetype": b"a" * 5_000_000},
+                           compress={"mimetype": 0}), None, {"status": "invalid"}),
     "ods named odt": (lambda d: dm.odf(d / "sheet.ods", "ods"), "odt", {"status": "invalid"}),
     "docx with core properties": (
         lambda d: dm.ooxml(d / "a.docx", custom={"Category.Cake": "140"}),
