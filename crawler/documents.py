@@ -26,11 +26,15 @@ documents.jsonl (CONTRACT.md), without `pages`, which the crawl adds.
    identity` (documents are compressed already) and the cache's conditional
    headers (If-None-Match / If-Modified-Since).  HTTPERROR_ALLOW_ALL must stay
    on so a 304 or 404 reaches the callback.  The spider's `_headers_received`
-   must not stop `kind == "document"` downloads.
+   must not stop `kind == "document"` downloads (today it stops only "page"
+   and "check").  The slot has DOWNLOAD_DELAY like every slot, so with a
+   delay configured a host sees pages and documents each at that pace.
 2. The callback: `facts = facts_from_response(response, max_bytes=..., tmp_dir=..., cache=self.doccache)`;
    it handles 304 (facts from the cache), non-2xx (status "failed"), cut
    bodies, hash hits, and stores what it read in the cache.  The same
-   response is the link check: yield the usual `LinkItem` too.
+   response is the link check: yield the usual `LinkItem` too.  For run.json
+   `documents`: a response with status 304 answered from the cache is
+   "cached", any other 2xx "downloaded".
 3. The errback: `facts = facts_from_failure(failure, max_bytes=...)`: a
    download Scrapy cancelled for size becomes "too-large" (one notice), any
    other failure "failed"; the link check gets its `LinkItem` as today.
