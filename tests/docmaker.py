@@ -193,7 +193,7 @@ def rezip(src: Path, dst: Path, *, drop: tuple[str, ...] = (), order: list[str] 
     return dst
 
 
-def zip_bomb_odt(path: Path, unpacked: int = 100 * 1024 * 1024) -> Path:
+def zip_bomb_odt(path: Path, unpacked: int = 40 * 1024 * 1024) -> Path:
     """A valid-looking .odt (mimetype first and stored, manifest, meta) whose content.xml unpacks to `unpacked`."""
     good = odf(path.with_name("bomb-base.odt"))
     with zipfile.ZipFile(good) as z:
