@@ -6,13 +6,16 @@ readability of reports: links first, accessibility last.
 """
 from __future__ import annotations
 
-from checks import accessibility, attachments, citation, freshness, links, metadata
+from checks import accessibility, attachments, citation, documents, freshness, links, metadata
 from checks.model import CheckContext, Finding, Rule
 from checks.page import Page
 
 PAGE_CHECKS = (links, metadata, freshness, citation, attachments, accessibility)
 
-RULES: dict[str, Rule] = {r.id: r for m in PAGE_CHECKS for r in m.RULES}
+# Judged once per run, not per page: documents (reported on every linking page).
+RUN_CHECKS = (documents,)
+
+RULES: dict[str, Rule] = {r.id: r for m in (*PAGE_CHECKS, *RUN_CHECKS) for r in m.RULES}
 
 
 class CheckCrashed(Exception):

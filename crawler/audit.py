@@ -216,7 +216,12 @@ def _run_locked(cfg: Config, out_dir: Path, as_of: date, *, resume: bool, progre
         factory = make_a11y_factory(cfg, caches / "a11y-cache.sqlite")
 
     t0 = time.monotonic()
-    session = CrawlSession(cfg, state, mode="site", resume=resume, progress=progress, a11y_factory=factory)
+    doc_cache = None
+    if cfg.attachments.documents:
+        caches.mkdir(parents=True, exist_ok=True)
+        doc_cache = caches / "documents.sqlite"
+    session = CrawlSession(cfg, state, mode="site", resume=resume, progress=progress, a11y_factory=factory,
+                           doc_cache=doc_cache)
     crawled = session.run()
     t1 = time.monotonic()
     if crawled.close_reason == "disk_full":
@@ -236,7 +241,8 @@ def _run_locked(cfg: Config, out_dir: Path, as_of: date, *, resume: bool, progre
         judged = judge_store(cfg, store, as_of)
         t2 = time.monotonic()
         run_meta = _run_meta(cfg, store, crawled, judged.failed, as_of, {"crawl": t1 - t0, "judge": t2 - t1})
-        documents = _documents_rows(store)
+        documents = judged.documents
+        run_meta["documents"] = _documents_summary(cfg, documents)
     finally:
         store.close()
 
@@ -327,7 +333,7 @@ def _run_meta(cfg: Config, store: Store, crawled: CrawlResult, judge_failed: lis
         "trap_skipped": store.info("trap_skipped", []),
         "notices": store.info("notices", []),
         "checks": {"links": "done", "metadata": "done", "freshness": "done", "citation": "done",
-                   "attachments": "done", "documents": "off",
+                   "attachments": "done", "documents": "done" if cfg.attachments.documents else "off",
                    "accessibility": ("done" if not any(f["stage"] == "a11y" for f in failed) else "partial")
                    if a11y_on else "off"},
         "a11y": {
@@ -344,8 +350,13 @@ def _run_meta(cfg: Config, store: Store, crawled: CrawlResult, judge_failed: lis
     }
 
 
-def _documents_rows(store: Store) -> list[dict[str, Any]]:
-    return [{"url": url, **facts} for url, facts in sorted(store.documents().items())]
+def _documents_summary(cfg: Config, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    fetch = [r.get("fetch", "") for r in rows]
+    status = [r.get("status", "") for r in rows]
+    return {"enabled": cfg.attachments.documents, "count": len(rows),
+            "downloaded": fetch.count("downloaded"), "cached": fetch.count("cached"),
+            "too_large": status.count("too-large"),
+            "failed": sum(1 for s in status if s in ("failed", "unreadable"))}
 
 
 def render_reports(out_dir: Path, history_path: Path | None) -> list[str]:

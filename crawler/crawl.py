@@ -69,7 +69,8 @@ class CrawlSession:
     """One run of the Scrapy process, stoppable from a signal handler."""
 
     def __init__(self, cfg: Config, state_dir: Path, *, mode: str = "site", resume: bool = False,
-                 progress: bool = True, a11y_factory: Any = None, check_urls: tuple[str, ...] = ()):
+                 progress: bool = True, a11y_factory: Any = None, check_urls: tuple[str, ...] = (),
+                 doc_cache: Path | None = None):
         self.cfg = cfg
         self.state_dir = state_dir
         self.mode = mode
@@ -77,6 +78,7 @@ class CrawlSession:
         self.progress = progress
         self.a11y_factory = a11y_factory
         self.check_urls = check_urls
+        self.doc_cache = doc_cache
         self.runner: Any = None
         self.crawler: Any = None
         self.stop_requested = threading.Event()
@@ -131,7 +133,8 @@ class CrawlSession:
         settings = Settings()
         settings.setmodule(project_settings, priority="project")
         settings.update(settings_for(self.cfg, str(self.state_dir), progress=self.progress, resume=self.resume,
-                                     a11y_factory=self._make_runner if self.a11y_factory else None),
+                                     a11y_factory=self._make_runner if self.a11y_factory else None,
+                                     doc_cache=str(self.doc_cache) if self.doc_cache else None),
                         priority="cmdline")
         settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
         process = CrawlerProcess(settings)

@@ -211,7 +211,7 @@ class ScopeGuardMiddleware(BaseSpiderMiddleware):
     # ---- the decision ------------------------------------------------------
     def get_processed_request(self, request: Request, response: Any) -> Request | None:
         kind = request.meta.get("kind")
-        if kind not in ("page", "check"):
+        if kind not in ("page", "check", "document"):
             return request
         if not self._policy_read:
             self._read_policy()
@@ -220,7 +220,7 @@ class ScopeGuardMiddleware(BaseSpiderMiddleware):
             return None
         if self.link_exclude and any(safe_search(p, url) for p in self.link_exclude):
             return None
-        if kind == "check":
+        if kind != "page":
             if not self.check_external and not self.in_scope(url):
                 return None
             return request

@@ -24,6 +24,7 @@ from datetime import date
 from typing import Any
 
 from checks import freshness, metadata
+from checks.documents import document_findings
 from checks.model import CheckContext, Finding
 from checks.page import Link, MalformedLink, Page
 from checks.registry import CheckCrashed, run_page
@@ -40,6 +41,19 @@ class JudgeResult:
     findings: list[Finding]
     rows: list[dict[str, Any]]  # pages.jsonl
     failed: list[dict[str, Any]] = field(default_factory=list)  # failed_pages entries, stage "judge"
+    documents: list[dict[str, Any]] = field(default_factory=list)  # documents.jsonl, with linking pages
+
+
+@dataclass
+class PageVerdict:
+    findings: list[Finding]
+    row: dict[str, Any] | None  # pages.jsonl line; None when judging failed
+    failed: dict[str, Any] | None  # failed_pages entry
+    documents: list[str] = field(default_factory=list)  # document URLs the page links to
+
+    @property
+    def url(self) -> str:
+        return (self.row or self.failed or {}).get("url", "")
 
 
 def home_url(cfg: Config, pages: set[str], links: dict[str, Any]) -> str | None:
@@ -63,9 +77,10 @@ class PageJudge:
     sitemap: dict[str, str]
     home: str | None
     dc_dates: dict[str, str | None]
+    document_urls: frozenset[str] = frozenset()
 
-    def page(self, rec: dict[str, Any]) -> tuple[list[Finding], dict[str, Any] | None, dict[str, Any] | None]:
-        """(findings, pages.jsonl row, failed entry) for one stored page."""
+    def page(self, rec: dict[str, Any]) -> PageVerdict:
+        """The verdict on one stored page."""
         sec = section_for(rec["url"], self.cfg.sections)
         page = Page(url=rec["url"], html=rec["html"], status=rec["status"], headers=rec["headers"],
                     content_type=rec["content_type"], depth=rec["depth"], section=sec.path, unit=sec.unit,
@@ -80,15 +95,16 @@ class PageJudge:
                 findings.extend(metadata.site_findings(page, frozen, metadata.frozen_counts(self.dc_dates, frozen)))
             modified, source = freshness.modified_date(page, self.ctx)
         except CheckCrashed as e:
-            return [], None, {"url": page.url, "stage": "judge", "status": None, "error": str(e)[:500],
-                              "reason": f"檢查程式無法判斷這個網頁（{e.check}），請回報給工具維護者"}
+            return PageVerdict([], None, {"url": page.url, "stage": "judge", "status": None, "error": str(e)[:500],
+                                          "reason": f"檢查程式無法判斷這個網頁（{e.check}），請回報給工具維護者"})
         row = {
             "url": page.url, "status": page.status, "section": sec.path, "unit": sec.unit,
             "title": rec["title"], "modified": modified.isoformat() if modified else None,
             "modified_source": source, "depth": page.depth, "content_type": page.content_type,
             "bytes": rec["bytes"],
         }
-        return findings, row, None
+        docs = sorted({link.url for link in page.links if link.url in self.document_urls}) if self.document_urls else []
+        return PageVerdict(findings, row, None, docs)
 
 
 class _ForkedShare:
@@ -97,8 +113,7 @@ class _ForkedShare:
     judge: PageJudge | None = None
 
     @classmethod
-    def run(cls, args: tuple[str, int, int]) -> list[tuple[list[Finding], dict[str, Any] | None,
-                                                             dict[str, Any] | None]]:
+    def run(cls, args: tuple[str, int, int]) -> list[PageVerdict]:
         """In a worker process: judge every n-th stored page, read from the store directly."""
         db_path, index, workers = args
         assert cls.judge is not None
@@ -124,7 +139,9 @@ def judge_store(cfg: Config, store: Store, as_of: date, workers: int | None = No
     is by URL either way."""
     ctx, dc_dates = build_context(cfg, store, as_of)
     page_urls = store.page_urls()
-    judge = PageJudge(cfg, ctx, store.sitemap_dates(), home_url(cfg, page_urls, dict(ctx.link_results)), dc_dates)
+    documents = store.documents()
+    judge = PageJudge(cfg, ctx, store.sitemap_dates(), home_url(cfg, page_urls, dict(ctx.link_results)), dc_dates,
+                      frozenset(documents))
     workers = workers or min(os.cpu_count() or 1, 4)
     if workers < 2 or len(page_urls) < PARALLEL_MIN_PAGES:
         results = [judge.page(rec) for rec in store.iter_pages()]
@@ -138,12 +155,30 @@ def judge_store(cfg: Config, store: Store, as_of: date, workers: int | None = No
             with pool_ctx.Pool(workers - 1) as pool:
                 others = pool.map_async(_ForkedShare.run, [(str(store.path), i, workers) for i in range(1, workers)])
                 own = [judge.page(rec) for rec in store.iter_pages(share=(0, workers))]
-                shares = [own, *others.get()]
+                shares: list[list[PageVerdict]] = [own, *others.get()]
         finally:
             _ForkedShare.judge = None
-        results = sorted((r for share in shares for r in share),
-                         key=lambda r: (r[1] or r[2] or {}).get("url", ""))
-    findings = [f for page_findings, _, _ in results for f in page_findings]
-    rows = [row for _, row, _ in results if row is not None]
-    failed = [fail for _, _, fail in results if fail is not None]
-    return JudgeResult(findings, rows, failed)
+        results = sorted((r for share in shares for r in share), key=lambda r: r.url)
+    findings = [f for r in results for f in r.findings]
+    rows = [r.row for r in results if r.row is not None]
+    failed = [r.failed for r in results if r.failed is not None]
+    doc_rows = _judge_documents(cfg, documents, results, findings)
+    return JudgeResult(findings, rows, failed, doc_rows)
+
+
+def _judge_documents(cfg: Config, documents: dict[str, dict[str, Any]], results: list[PageVerdict],
+                     findings: list[Finding]) -> list[dict[str, Any]]:
+    """Each document judged once, reported on every page linking to it (SPEC)."""
+    linking: dict[str, list[tuple[str, str, str]]] = {}
+    for r in results:
+        if r.row is None:
+            continue
+        for url in r.documents:
+            linking.setdefault(url, []).append((r.row["url"], r.row["section"], r.row["unit"]))
+    rows = []
+    for url in sorted(documents):
+        facts = {"url": url, **documents[url]}
+        pages = linking.get(url, [])
+        findings.extend(document_findings(facts, pages, cfg.attachments.required_metadata))
+        rows.append({**facts, "pages": [p for p, _, _ in pages]})
+    return rows

@@ -75,7 +75,7 @@ SITEAUDIT_STATE_DB = ".siteaudit-state/audit.sqlite"
 
 
 def settings_for(config: Any, state_dir: str, progress: bool = True, resume: bool = False,
-                 a11y_factory: Any = None) -> dict[str, Any]:
+                 a11y_factory: Any = None, doc_cache: str | None = None) -> dict[str, Any]:
     """Scrapy settings for one audit (cmdline priority over the module above).
 
     Every value comes from the Config (crawler/config.py holds the defaults);
@@ -98,6 +98,7 @@ def settings_for(config: Any, state_dir: str, progress: bool = True, resume: boo
         "SITEAUDIT_PROGRESS": progress,
         "SITEAUDIT_STATE_DB": f"{state_dir}/audit.sqlite",
         "SITEAUDIT_RESUME": resume,
+        "SITEAUDIT_DOC_CACHE": doc_cache,
         "SITEAUDIT_A11Y": a11y_factory is not None,
         "SITEAUDIT_A11Y_FACTORY": a11y_factory,
     }

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,12 +33,13 @@ from scrapy.exceptions import StopDownload
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-from checks.model import FailureStatus, LinkResult
+from checks.model import FailureStatus, LinkOutcome, LinkResult
 from checks.page import Link, Page
 from checks.urls import WebUrl, resolve
 from crawler.config import Config, load_config, with_overrides
 from crawler.guard import url_shape
-from crawler.items import FailedPageItem, LinkItem, NoticeItem, PageItem, SitemapItem
+from crawler.documents import document_request_kwargs, facts_from_failure, facts_from_response, is_document
+from crawler.items import DocumentItem, FailedPageItem, LinkItem, NoticeItem, PageItem, SitemapItem
 from crawler.outcomes import classify_failure, outcome_for_status
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -58,6 +60,10 @@ SITEMAP_MAX_FILES = 500
 class CrawlMode(StrEnum):
     site = "site"  # siteaudit crawl: follow every in-scope page
     targets = "targets"  # siteaudit check URL…: these pages only, their links checked
+
+
+def _merge_meta(kwargs: dict[str, Any], **meta: Any) -> dict[str, Any]:
+    return {**kwargs, "meta": {**kwargs.get("meta", {}), **meta}}
 
 
 def _file_extension(url: str) -> str:
@@ -88,12 +94,29 @@ class SiteSpider(scrapy.Spider):
         self.check_urls = tuple(check_urls)
         self.sitemap_bytes = 0
         self.sitemap_files = 0
+        # Documents (issue 13): read once per run, remembered across runs.
+        self.documents_on = self.mode is CrawlMode.site and config.attachments.documents
+        self.doccache: Any = None
+        self.doc_tmp: Path | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._headers_received, signal=signals.headers_received)
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        if spider.documents_on:
+            from crawler.doccache import DocumentCache
+
+            cache_path = crawler.settings.get("SITEAUDIT_DOC_CACHE")
+            spider.doccache = DocumentCache(cache_path) if cache_path else None
+            state = crawler.settings.get("SITEAUDIT_STATE_DB") or ".siteaudit-state/audit.sqlite"
+            spider.doc_tmp = Path(state).parent / "documents-tmp"
+            spider.doc_tmp.mkdir(parents=True, exist_ok=True)
         return spider
+
+    def _closed(self, spider: Any = None, reason: str = "") -> None:
+        if self.doccache is not None:
+            self.doccache.close()
 
     # ---- scope (the guard decides; the spider needs it to read responses) --
     def in_scope(self, url: str) -> bool:
@@ -129,6 +152,11 @@ class SiteSpider(scrapy.Spider):
             and _file_extension(url) not in FILE_EXTENSIONS
         )
         need_body = need_body or bool(link.fragment)
+        if self.documents_on and not link.is_resource and self.in_scope(url) and is_document(url):
+            return scrapy.Request(url, callback=self.parse_document, errback=self.document_failed,
+                                  priority=-depth - 1,
+                                  **_merge_meta(document_request_kwargs(url, max_bytes=self.cfg.attachments.max_bytes,
+                                                                        cache=self.doccache), page_depth=depth))
         if as_page:
             shape = url_shape(url)
             run = parent_run + 1 if parent_chain_key is not None and shape.chain_key == parent_chain_key else 0
@@ -230,6 +258,25 @@ class SiteSpider(scrapy.Spider):
             except (UnicodeDecodeError, LookupError):
                 anchors = None
         yield LinkItem(self._link_result(response, anchors))
+
+    def parse_document(self, response: Response) -> Iterator[Any]:
+        facts = facts_from_response(response, max_bytes=self.cfg.attachments.max_bytes,
+                                    tmp_dir=self.doc_tmp or Path("."), cache=self.doccache)
+        row = facts.to_dict()
+        row["fetch"] = "cached" if response.status == 304 else "downloaded"
+        yield DocumentItem(response.meta["target"], row)
+        yield LinkItem(self._link_result(response, None))
+
+    def document_failed(self, failure: Any) -> Iterator[Any]:
+        facts = facts_from_failure(failure, max_bytes=self.cfg.attachments.max_bytes)
+        target = failure.request.meta.get("target", failure.request.url)
+        yield DocumentItem(target, {**facts.to_dict(), "fetch": facts.status})
+        if facts.status == "too-large":
+            # Too big to read, not broken: the server was answering with it.
+            yield LinkItem(LinkResult(url=target, status=200, outcome=LinkOutcome.ok, final_url=target,
+                                      error="超過下載上限，未讀取內容"))
+            return
+        yield from self.request_failed(failure)
 
     def request_failed(self, failure: Any) -> Iterator[Any]:
         request = failure.request

@@ -80,7 +80,7 @@ def linksite(tmp_path_factory, external):
         p0.write_text(p0.read_text(encoding="utf-8").replace("{port}", str(srv.port)), encoding="utf-8")
         srv.reset()
         cfg = root.parent / f"{root.name}.toml"
-        cfg.write_text("[links]\ntimeout = 2\nretries = 1\n", encoding="utf-8")
+        cfg.write_text("[links]\ntimeout = 2\nretries = 1\n[attachments]\ndocuments = false\n", encoding="utf-8")
         out = tmp_path_factory.mktemp("out")
         result = crawl(srv.url("/"), out, "--config", str(cfg))
         yield srv, result, ext
