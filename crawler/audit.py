@@ -151,6 +151,13 @@ class _IncrementalRunner:
     def abort(self) -> None:
         self.runner.finish(timeout=0)
 
+    def progress(self) -> tuple[int, int, int]:
+        with self.runner._lock:  # noqa: SLF001
+            done = len(self.runner.outcome.results)
+            failed = len(self.runner.outcome.failures)
+            seen = len(self.runner._seen)  # noqa: SLF001
+        return done + failed, max(seen - done - failed, 0), failed
+
     def finish(self) -> Any:
         return self.runner.finish()
 
@@ -238,7 +245,7 @@ def _run_locked(cfg: Config, out_dir: Path, as_of: date, *, resume: bool, progre
             why = f"HTTP {res.status}" if res and isinstance(res.status, int) else (
                 f"{res.status}" if res else "沒有回應")
             raise AuditCannotRun(f"無法取得起始網頁 {start}（{why}）：請確認網址與網路連線，或 robots.txt 是否禁止")
-        judged = judge_store(cfg, store, as_of)
+        judged = judge_store(cfg, store, as_of, progress=progress)
         t2 = time.monotonic()
         run_meta = _run_meta(cfg, store, crawled, judged.failed, as_of, {"crawl": t1 - t0, "judge": t2 - t1})
         documents = judged.documents
@@ -255,7 +262,7 @@ def _run_locked(cfg: Config, out_dir: Path, as_of: date, *, resume: bool, progre
     run_meta.update(pages=len(judged.rows), findings=len(judged.findings),
                     findings_by_rule=dict(sorted(by_rule.items())), finished=_now())
     write_json(out_dir / "run.json", run_meta)
-    notes.extend(render_reports(out_dir, history_path))
+    notes.extend(render_reports(out_dir, history_path, progress=progress))
     complete = bool(run_meta["complete"])
     if not complete:
         notes.extend(run_meta["incomplete_reasons"])
@@ -359,17 +366,19 @@ def _documents_summary(cfg: Config, rows: list[dict[str, Any]]) -> dict[str, Any
             "failed": sum(1 for s in status if s in ("failed", "unreadable"))}
 
 
-def render_reports(out_dir: Path, history_path: Path | None) -> list[str]:
+def render_reports(out_dir: Path, history_path: Path | None, progress: bool = False) -> list[str]:
     """report.html, the 彙整表 (csv/ods/xlsx), by-unit.csv, history.  Returns notes."""
+    from crawler.progress import Stage
     from reports import byunit, html, summary
     from reports.run import load_run
 
     notes: list[str] = []
+    stage = Stage("報表", unit="個檔案", total=6, enabled=progress)
     run = load_run(out_dir)
-    summary.write_csv(run, out_dir / "summary.csv")
-    summary.write_ods(run, out_dir / "summary.ods")
-    summary.write_xlsx(run, out_dir / "summary.xlsx")
-    byunit.write_csv(run, out_dir / "by-unit.csv")
+    for write, name in ((summary.write_csv, "summary.csv"), (summary.write_ods, "summary.ods"),
+                        (summary.write_xlsx, "summary.xlsx"), (byunit.write_csv, "by-unit.csv")):
+        write(run, out_dir / name)
+        stage.update(advance=1)
     comparison = None
     if history_path is not None:
         from reports import history
@@ -379,7 +388,10 @@ def render_reports(out_dir: Path, history_path: Path | None) -> list[str]:
             comparison = history.compare(history_path, run)
         except Exception as e:  # noqa: BLE001 - history is a convenience: never lose the audit over it
             notes.append(f"無法寫入歷史紀錄 {history_path}：{e}")
+    stage.update(advance=1)
     html.write_html(run, out_dir / "report.html", comparison=comparison)
+    stage.update(advance=1)
+    stage.close()
     return notes
 
 

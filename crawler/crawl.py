@@ -85,6 +85,8 @@ class CrawlSession:
 
     def _make_runner(self) -> Any:
         self.runner = self.a11y_factory()
+        if self.crawler is not None:
+            self.crawler._siteaudit_runner = self.runner  # the progress display reads its public counters
         if self.stop_requested.is_set():
             self.runner.abort()
         return self.runner
@@ -132,8 +134,14 @@ class CrawlSession:
         handler = _configure_logging(self.state_dir)
         settings = Settings()
         settings.setmodule(project_settings, priority="project")
+        def make_runner() -> Any:
+            # A plain function, not the bound method: Scrapy deep-copies its
+            # settings, and a function is copied by reference (the session,
+            # holding locks, is not copied at all).
+            return self._make_runner()
+
         settings.update(settings_for(self.cfg, str(self.state_dir), progress=self.progress, resume=self.resume,
-                                     a11y_factory=self._make_runner if self.a11y_factory else None,
+                                     a11y_factory=make_runner if self.a11y_factory else None,
                                      doc_cache=str(self.doc_cache) if self.doc_cache else None),
                         priority="cmdline")
         settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")

@@ -108,9 +108,11 @@ class PageJudge:
 
 
 class _ForkedShare:
-    """The judge a forked worker inherited (set before the pool forks)."""
+    """The judge a forked worker inherited (set before the pool forks), and a
+    shared counter of pages judged (for the progress display)."""
 
     judge: PageJudge | None = None
+    counter: Any = None
 
     @classmethod
     def run(cls, args: tuple[str, int, int]) -> list[PageVerdict]:
@@ -118,8 +120,13 @@ class _ForkedShare:
         db_path, index, workers = args
         assert cls.judge is not None
         store = Store(db_path, readonly=True)
+        out = []
         try:
-            return [cls.judge.page(rec) for rec in store.iter_pages(share=(index, workers))]
+            for rec in store.iter_pages(share=(index, workers)):
+                out.append(cls.judge.page(rec))
+                with cls.counter.get_lock():
+                    cls.counter.value += 1
+            return out
         finally:
             store.close()
 
@@ -134,35 +141,52 @@ def build_context(cfg: Config, store: Store, as_of: date) -> tuple[CheckContext,
     return ctx, dc_dates
 
 
-def judge_store(cfg: Config, store: Store, as_of: date, workers: int | None = None) -> JudgeResult:
+def judge_store(cfg: Config, store: Store, as_of: date, workers: int | None = None,
+                progress: bool = False) -> JudgeResult:
     """Run every check over the stored pages (module docstring).  Output order
     is by URL either way."""
+    from crawler.progress import Stage
+
     ctx, dc_dates = build_context(cfg, store, as_of)
     page_urls = store.page_urls()
     documents = store.documents()
     judge = PageJudge(cfg, ctx, store.sitemap_dates(), home_url(cfg, page_urls, dict(ctx.link_results)), dc_dates,
                       frozenset(documents))
     workers = workers or min(os.cpu_count() or 1, 4)
+    stage = Stage("判斷", total=len(page_urls), enabled=progress)
     if workers < 2 or len(page_urls) < PARALLEL_MIN_PAGES:
-        results = [judge.page(rec) for rec in store.iter_pages()]
+        results = []
+        for rec in store.iter_pages():
+            results.append(judge.page(rec))
+            stage.update(advance=1)
     else:
         store.commit()
+        pool_ctx = multiprocessing.get_context("fork")
         _ForkedShare.judge = judge
+        _ForkedShare.counter = pool_ctx.Value("i", 0)
         try:
-            pool_ctx = multiprocessing.get_context("fork")
             # This process judges one share itself: one fewer copy of the
             # process in memory for the same use of the cores.
             with pool_ctx.Pool(workers - 1) as pool:
                 others = pool.map_async(_ForkedShare.run, [(str(store.path), i, workers) for i in range(1, workers)])
-                own = [judge.page(rec) for rec in store.iter_pages(share=(0, workers))]
+                own = []
+                for rec in store.iter_pages(share=(0, workers)):
+                    own.append(judge.page(rec))
+                    stage.update(len(own) + _ForkedShare.counter.value)
+                while not others.ready():
+                    others.wait(0.5)
+                    stage.update(len(own) + _ForkedShare.counter.value)
                 shares: list[list[PageVerdict]] = [own, *others.get()]
         finally:
             _ForkedShare.judge = None
+            _ForkedShare.counter = None
         results = sorted((r for share in shares for r in share), key=lambda r: r.url)
     findings = [f for r in results for f in r.findings]
     rows = [r.row for r in results if r.row is not None]
     failed = [r.failed for r in results if r.failed is not None]
     doc_rows = _judge_documents(cfg, documents, results, findings)
+    stage.update(len(results))
+    stage.close()
     return JudgeResult(findings, rows, failed, doc_rows)
 
 

@@ -66,7 +66,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
-    "crawler.progress.Progress": 500,
+    "crawler.progress.CrawlProgress": 500,
 }
 FEED_EXPORT_ENCODING = "utf-8"
 # `scrapy crawl site -a url=…` (the Scrapy way): facts go to a state store in
