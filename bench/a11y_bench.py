@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import http.server
+import os
 import random
 import sys
 import tempfile

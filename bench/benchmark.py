@@ -18,6 +18,7 @@ did not, 2 when siteaudit (or linkchecker) could not run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import subprocess
@@ -89,14 +90,12 @@ class RssPoller:
             except psutil.Error:
                 break
             for p in procs:
-                try:
+                with contextlib.suppress(psutil.Error):
                     total += p.memory_info().rss
-                except psutil.Error:
-                    pass
             self.peak = max(self.peak, total)
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> "RssPoller":
+    def __enter__(self) -> RssPoller:
         self._thread.start()
         return self
 

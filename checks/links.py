@@ -10,7 +10,7 @@ page per href as written.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import unquote
 
 from checks.model import CheckContext, FailureStatus, Finding, LinkOutcome, Rule, Severity

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum, StrEnum
-from typing import Any, Mapping
+from typing import Any
 
 
 class Severity(IntEnum):
@@ -27,7 +27,7 @@ class Severity(IntEnum):
     error = 3
 
     @classmethod
-    def parse(cls, text: str) -> "Severity":
+    def parse(cls, text: str) -> Severity:
         try:
             return cls[text.strip().lower()]
         except KeyError:
@@ -104,7 +104,7 @@ class Finding:
         return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=False)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Finding":
+    def from_dict(cls, d: Mapping[str, Any]) -> Finding:
         return cls(
             url=d["url"],
             check=d["check"],
@@ -196,7 +196,7 @@ class LinkResult:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "LinkResult":
+    def from_dict(cls, d: Mapping[str, Any]) -> LinkResult:
         anchors = d.get("anchors")
         return cls(
             url=d["url"],

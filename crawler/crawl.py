@@ -116,7 +116,7 @@ class CrawlSession:
         from twisted.internet import reactor
 
         if reactor.running:
-            reactor.stop()
+            reactor.stop()  # type: ignore[misc]  # twisted types the global reactor as a module
 
     def run(self) -> CrawlResult:
         from scrapy.crawler import CrawlerProcess

@@ -198,7 +198,7 @@ class ScopeGuardMiddleware(BaseSpiderMiddleware):
     def _read_policy(self) -> None:
         """The policy is the spider's Config (one source; the Scrapy way
         builds it from `-a config=`)."""
-        spider = self.crawler.spider
+        spider: Any = self.crawler.spider
         cfg = spider.cfg
         self.hosts = cfg.allowed_hosts
         self.check_external = cfg.links.check_external
@@ -250,7 +250,7 @@ class ScopeGuardMiddleware(BaseSpiderMiddleware):
         """A page request turned into a link check: fetched once, never parsed."""
         meta = {k: v for k, v in request.meta.items() if k not in ("chain", "chain_key")}
         meta["kind"] = "check"
-        spider = self.crawler.spider
+        spider: Any = self.crawler.spider
         return request.replace(method="GET" if meta.get("need_body") else "HEAD", meta=meta,
                                callback=spider.parse_check, errback=spider.request_failed,
                                priority=request.priority - 1)

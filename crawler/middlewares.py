@@ -12,8 +12,8 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
 
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -49,8 +49,8 @@ def retry_after_seconds(value: bytes | str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -64,13 +64,14 @@ class BackoffRetryMiddleware(RetryMiddleware):
                 return min(ra, MAX_RETRY_AFTER)
         return min(self.base_delay * (2 ** attempt), MAX_RETRY_AFTER)
 
-    async def process_response(self, request, response, spider=None):
+    # Scrapy ≥ 2.13 awaits coroutine middleware methods; the base class is typed as sync.
+    async def process_response(self, request, response, spider=None):  # type: ignore[override]
         result = super().process_response(request, response)
         if result is not response:
             await asyncio.sleep(self._delay(request, response))
         return result
 
-    async def process_exception(self, request, exception, spider=None):
+    async def process_exception(self, request, exception, spider=None):  # type: ignore[override]
         result = super().process_exception(request, exception)
         if result is not None:
             await asyncio.sleep(self._delay(request))

@@ -66,10 +66,11 @@ def classify_failure(failure: Failure) -> tuple[FailureStatus, LinkOutcome, str]
     return FailureStatus.error, LinkOutcome.broken, text
 
 
-def _is_tls(exc: BaseException) -> bool:
+def _is_tls(error: BaseException | None) -> bool:
     """TLS errors reach us wrapped (DownloadFailedError around an OpenSSL
     failure), so look at the whole chain and at the wrapped failures' text."""
     seen = 0
+    exc = error
     while exc is not None and seen < 5:
         name, module = type(exc).__name__.lower(), type(exc).__module__.lower()
         if "ssl" in name or "tls" in name or "ssl" in module:

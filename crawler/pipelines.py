@@ -97,10 +97,9 @@ class StorePipeline:
             store.add_failed_page(item.url, item.stage, item.reason, item.status, item.error)
         elif isinstance(item, DocumentItem):
             store.add_document(item.url, item.facts)
-        elif isinstance(item, NoticeItem):
-            if len(self.notices) < 500:
-                self.notices.append({"kind": item.kind, "message": item.message, "url": item.url})
-                store.set_info("notices", self.notices)
+        elif isinstance(item, NoticeItem) and len(self.notices) < 500:
+            self.notices.append({"kind": item.kind, "message": item.message, "url": item.url})
+            store.set_info("notices", self.notices)
 
     def close_spider(self, spider: Any = None) -> None:
         if self.disk_full:

@@ -34,7 +34,7 @@ class ResumeMiddleware(BaseSpiderMiddleware):
         path = settings.get("SITEAUDIT_STATE_DB")
         if not (path and settings.getbool("SITEAUDIT_RESUME")):
             return
-        spider = self.crawler.spider
+        spider: Any = self.crawler.spider
         store = Store(path, readonly=True)
         try:
             done = store.done_urls()

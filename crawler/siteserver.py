@@ -143,7 +143,7 @@ class SiteServer:
         with self._lock:
             self.hits.clear()
 
-    def start(self) -> "SiteServer":
+    def start(self) -> SiteServer:
         self._thread.start()
         return self
 
@@ -155,7 +155,7 @@ class SiteServer:
         self._httpd.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "SiteServer":
+    def __enter__(self) -> SiteServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -338,7 +338,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = body.replace(b"{{base_url}}", f"http://{host}".encode("ascii"))
         ctype = opts.get("content_type") or e.content_type
         if "content_type" not in opts or ";" not in ctype:
-            charset = opts["charset"] if "charset" in opts else e.charset
+            charset = opts.get("charset", e.charset)
             if charset:
                 ctype = f"{ctype}; charset={charset}"
         headers = dict(opts.get("headers") or {})
@@ -383,7 +383,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _page(title: str, text: str) -> bytes:
     return (f'<!DOCTYPE html><html lang="zh-Hant-TW"><head><meta charset="utf-8"><title>{title}</title>'
-            f"</head><body><h1>{title}</h1><p>{text}</p></body></html>").encode("utf-8")
+            f"</head><body><h1>{title}</h1><p>{text}</p></body></html>").encode()
 
 
 def _load_routes(root: Path) -> tuple[dict[str, dict], dict[str, Any], list[tuple[str, dict]]]:

@@ -37,8 +37,8 @@ from checks.model import FailureStatus, LinkOutcome, LinkResult
 from checks.page import Link, Page
 from checks.urls import WebUrl, resolve
 from crawler.config import Config, load_config, with_overrides
-from crawler.guard import url_shape
 from crawler.documents import document_request_kwargs, facts_from_failure, facts_from_response, is_document
+from crawler.guard import url_shape
 from crawler.items import DocumentItem, FailedPageItem, LinkItem, NoticeItem, PageItem, SitemapItem
 from crawler.outcomes import classify_failure, outcome_for_status
 
@@ -46,9 +46,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 # Extensions that are files, not pages: checked with HEAD, never crawled.
 FILE_EXTENSIONS = frozenset(
-    "pdf doc docx xls xlsx ppt pptx odt ods odp odg rtf txt csv xml json zip rar 7z gz tar "
-    "jpg jpeg png gif bmp svg webp ico tif tiff mp3 mp4 m4a wav avi mov wmv flv webm ogg "
-    "css js woff woff2 ttf eot exe msi apk dmg iso kml kmz shp".split()
+    ["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp", "odg", "rtf", "txt", "csv", "xml", "json", "zip", "rar", "7z", "gz", "tar", "jpg", "jpeg", "png", "gif", "bmp", "svg", "webp", "ico", "tif", "tiff", "mp3", "mp4", "m4a", "wav", "avi", "mov", "wmv", "flv", "webm", "ogg", "css", "js", "woff", "woff2", "ttf", "eot", "exe", "msi", "apk", "dmg", "iso", "kml", "kmz", "shp"]
 )
 
 # Sitemaps: an index may point to indexes, but not forever (issue 11).

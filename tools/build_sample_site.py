@@ -427,7 +427,7 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
                     for n, t, d in news)
     s.files["news/rss.xml"] = (f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
                                f"<title>{SITE_NAME} 最新消息</title><link>{{{{base_url}}}}/news/</link>"
-                               f"<description>最新消息</description>{items}</channel></rss>\n").encode("utf-8")
+                               f"<description>最新消息</description>{items}</channel></rss>\n").encode()
 
     # Meta-refresh stub left from the old site (the home page still links it).
     s.files["news.html"] = ("""<!DOCTYPE html>
@@ -435,7 +435,7 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
 <meta http-equiv="refresh" content="0; url=/news/">
 <title>網頁已移至最新消息</title></head>
 <body><p>本網頁已移至<a href="/news/">最新消息</a>，系統將自動為您轉址。</p></body></html>
-""").encode("utf-8")
+""").encode()
     # A redirect stub is still a page to audit (issue 2): it carries no
     # metadata and no date, and a reviewer lists that like any other page.
     s.expect("/news.html", "metadata.missing", {"field": "DC.Title"},
@@ -721,7 +721,7 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
 <html lang="zh-Hant-TW"><head><meta charset="utf-8"><title>網站管理系統</title><meta name="robots" content="noindex"></head>
 <body><h1>網站管理系統登入</h1><form method="post" action="/admin/"><p><label for="u">帳號</label><input id="u" name="u"></p>
 <p><label for="p">密碼</label><input id="p" name="p" type="password"></p><p><button>登入</button></p></form></body></html>
-""").encode("utf-8")
+""").encode()
 
 
 def routes() -> dict:
