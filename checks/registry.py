@@ -6,13 +6,15 @@ readability of reports: links first, accessibility last.
 """
 from __future__ import annotations
 
-from checks import accessibility, attachments, citation, freshness, links, metadata
+from checks import accessibility, attachments, citation, freshness, links, metadata, moda, site
 from checks.model import CheckContext, Finding, Rule
 from checks.page import Page
 
-PAGE_CHECKS = (links, metadata, freshness, citation, attachments, accessibility)
+PAGE_CHECKS = (links, metadata, freshness, citation, attachments, accessibility, moda)
+# Judged once per run over per-page facts (checks.site.site_findings), not by run_page.
+SITE_CHECKS = (site,)
 
-RULES: dict[str, Rule] = {r.id: r for m in PAGE_CHECKS for r in m.RULES}
+RULES: dict[str, Rule] = {r.id: r for m in (*PAGE_CHECKS, *SITE_CHECKS) for r in m.RULES}
 
 
 class CheckCrashed(Exception):
