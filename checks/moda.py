@@ -468,14 +468,17 @@ def _hm1130101c(s: Scan) -> list[Hit]:
         ths: list[etree._Element] = []
         uses_headers = True
         any_td = False
-        for i, (tr, in_head) in enumerate(rows):
+        for tr, in_head in rows:
             cells = [c for c in tr if tag_of(c) in ("th", "td")]
             row_ths = [c for c in cells if tag_of(c) == "th"]
             tds = [c for c in cells if tag_of(c) == "td"]
             ths.extend(row_ths)
-            if row_ths and (in_head or i == 0):
+            # a header row: in <thead>, or a row whose filled cells are all <th> (an
+            # empty corner <td> allowed: multi-level column headers too); a <th>
+            # beside data cells heads its row
+            if row_ths and (in_head or not any(s.text(td) for td in tds)):
                 col_heads = True
-            elif row_ths and tds:
+            elif row_ths:
                 row_heads = True
             for td in tds:
                 if s.text(td):
@@ -671,7 +674,8 @@ def _hm1240102c(s: Scan) -> list[Hit]:
 # ---- HM1240400C ------------------------------------------------------------------
 
 def _norm(text: str) -> str:
-    return " ".join(text.split()).casefold()
+    # whitespace carries no meaning between CJK characters: 常見 問答 = 常見問答
+    return "".join(text.split()).casefold()
 
 
 def _href(s: Scan, a: etree._Element) -> str:
@@ -945,7 +949,7 @@ def _css_hits(s: Scan, code: str) -> list[Hit]:
         for value in _prop_values(d, prop):
             if absolute(value):
                 hits.append(_decl_hit(d, prop, value))
-    for fact in s.css_facts.get("absolute_font_sizes") or ():
+    for fact in _facts(s):
         source = str(fact.get("source") or "")
         if source in ("inline", "style") or (fact.get("property") or "font-size") != prop:
             continue  # inline and <style> are judged from the page itself
@@ -955,6 +959,20 @@ def _css_hits(s: Scan, code: str) -> list[Hit]:
         d = Decl(source, str(fact.get("selector") or ""), prop, value, int(fact.get("line") or 0))
         hits.append(_decl_hit(d, prop, value))
     return hits
+
+
+# Lists of CSSOM facts the browser stage may deliver, all entries shaped
+# {"selector", "property", "value", "source", "line"?}: absolute font sizes
+# (the contract), absolute max-width / line-height (AAA) and the colours set
+# on html / body / main (AAA).
+CSS_FACT_LISTS = ("absolute_font_sizes", "absolute_lengths", "main_colors")
+
+
+def _facts(s: Scan) -> Iterator[Mapping[str, Any]]:
+    for key in CSS_FACT_LISTS:
+        for fact in s.css_facts.get(key) or ():
+            if isinstance(fact, Mapping):
+                yield fact
 
 
 def _decl_hit(d: Decl, prop: str, value: str) -> Hit:
@@ -999,8 +1017,8 @@ def _cs3140800c(s: Scan) -> list[Hit]:
         elif not (_MAIN_SELECTORS & {p.strip().lower() for p in d.selector.split(",")}):
             continue
         hits.append(_colour_hit(d))
-    for fact in s.css_facts.get("absolute_font_sizes") or ():
-        # the browser may report the main content's colours with the other facts
+    for fact in _facts(s):
+        # the browser may report the main content's colours (`main_colors`)
         if str(fact.get("property") or "") in _COLOUR_PROPS and str(fact.get("source") or "") not in ("inline", "style"):
             sel = str(fact.get("selector") or "")
             if _MAIN_SELECTORS & {p.strip().lower() for p in sel.split(",")}:
