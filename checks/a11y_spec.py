@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
-from typing import Iterable
 
 KNOWN_SPECS: tuple[str, ...] = ("115.11", "110.07")
 KNOWN_LEVELS: tuple[str, ...] = ("A", "AA", "AAA")
@@ -136,7 +136,7 @@ def level_within(level: str, target: str) -> bool:
 
 # ---- criteria ----------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def criteria(spec: str) -> dict[str, Criterion]:
     """SC number -> Criterion for the edition: 115.11 = the active rows
     (4.1.1 deleted), 110.07 = the rows 110.07 has (4.1.1 included)."""
@@ -157,7 +157,7 @@ def criterion(sc: str, spec: str = DEFAULT_SPEC) -> Criterion | None:
     return criteria(spec).get(sc)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _deleted_criteria() -> dict[str, tuple[str, ...]]:
     return {r["sc"]: tuple(r["axe_rules"].split()) for r in _rows("moda-115.11-criteria.csv")
             if r["status"] != "active"}
@@ -205,7 +205,7 @@ def axe_options(spec: str, level: str, tags: Iterable[str] = ()) -> dict:
     return opts
 
 
-@lru_cache(maxsize=None)
+@cache
 def rule_criteria(spec: str) -> dict[str, tuple[str, ...]]:
     """axe rule id -> the edition's criteria whose tag the rule carries."""
     out: dict[str, list[str]] = {}
@@ -231,12 +231,12 @@ def rules_run(spec: str, tags: Iterable[str]) -> frozenset[str]:
 
 # ---- codes -------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def _code_map() -> list[dict[str, str]]:
     return _rows("moda-code-map.csv")
 
 
-@lru_cache(maxsize=None)
+@cache
 def machine_codes(spec: str) -> dict[str, Code]:
     """Every machine-check code (suffix C) of the edition, in the table's
     order: 115.11 from moda-115.11-machine-codes.csv (28 codes), 110.07 from
@@ -292,13 +292,13 @@ def all_code_ids() -> tuple[str, ...]:
     return tuple(seen)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _axe_map() -> dict[str, tuple[str, ...]]:
     out = {r["axe_rule"]: tuple(r["moda_codes"].split()) for r in _rows("axe-to-moda.csv")}
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _overrides() -> dict[tuple[str, str], tuple[str, ...]]:
     return {(r["axe_rule"], r["spec"]): tuple(r["moda_codes"].split()) for r in _rows("axe-to-moda-overrides.csv")}
 

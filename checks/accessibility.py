@@ -20,7 +20,8 @@ the browser failed on it) yields nothing.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from checks import a11y_spec
 from checks.model import CheckContext, Finding, Rule, Severity

@@ -91,10 +91,11 @@ from __future__ import annotations
 import csv
 import posixpath
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urldefrag, urljoin, urlsplit
 
 from lxml import etree
@@ -129,7 +130,8 @@ _FIX: dict[str, str] = {
     "HM1130103C": "使用 <optgroup> 分群選項時，每個 <optgroup> 都要有不重複、非空白的 label 屬性。",
     "HM1130104C": "為每個可見的表單欄位加上 <label for=\"欄位 id\">（或以 <label> 包住欄位），"
                   "或加上 title；只有 placeholder 提示文字並不足夠。",
-    "HM1130105C": "相關的欄位（同一組單選、複選）請以 <fieldset> 包住，並以 <fieldset> 的第一個子元素 <legend> 寫出群組標題。",
+    "HM1130105C": "相關的欄位（同一組單選、複選）請以 <fieldset> 包住，"
+                  "並以 <fieldset> 的第一個子元素 <legend> 寫出群組標題。",
     "HM1130200C": "阿拉伯文、希伯來文等由右至左的文字，請以 dir=\"rtl\"（或 <bdi>）標示，或加上 RLM／LRM 標記。",
     "HM1240102C": "移除沒有內容的 <nav>，或在其中放入導覽鏈結。",
     "HM1240200C": "每頁 <head> 都要有描述該頁的 <title>。",
@@ -221,7 +223,7 @@ class Scan:
     css_facts: Mapping[str, Any]
     hidden: set = field(default_factory=set)
     _ids: dict[str, etree._Element] | None = None
-    _decls: list["Decl"] | None = None
+    _decls: list[Decl] | None = None
 
     def __post_init__(self) -> None:
         # Every element Freego skips: the hiding element and its subtree.
@@ -758,7 +760,7 @@ OPEN_FORMATS = frozenset({"odt", "ods", "odp", "odg", "odb", "odf", "fodt", "fod
                           "pdf", "html", "htm", "xhtml"})
 _KIND_ZH = {"doc": "Word", "docx": "Word", "xls": "Excel", "xlsx": "Excel", "ppt": "PowerPoint",
             "pptx": "PowerPoint", "pps": "PowerPoint", "ppsx": "PowerPoint"}
-_DOC_HINT = re.compile(r"\.(?:%s)(?![a-z0-9])" % "|".join(sorted(OFFICE | OPEN_FORMATS)), re.I)
+_DOC_HINT = re.compile(r"\.(?:{})(?![a-z0-9])".format("|".join(sorted(OFFICE | OPEN_FORMATS))), re.I)
 _GROUPS = ("li", "tr", "p", "dd", "dt")
 
 
@@ -881,9 +883,10 @@ def _font_size_of_shorthand(value: str) -> str:
     for tok in value.split():
         if re.match(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[a-z]+|%)", tok, re.I):
             return tok.split("/")[0]
-        if tok.lower() in ("xx-small", "x-small", "small", "medium", "large", "x-large", "xx-large",
-                           "smaller", "larger"):
-            return tok
+        size = tok.split("/")[0]
+        if size.lower() in ("xx-small", "x-small", "small", "medium", "large", "x-large", "xx-large",
+                            "smaller", "larger"):
+            return size
     return ""
 
 
@@ -1019,7 +1022,8 @@ def _cs3140800c(s: Scan) -> list[Hit]:
         hits.append(_colour_hit(d))
     for fact in _facts(s):
         # the browser may report the main content's colours (`main_colors`)
-        if str(fact.get("property") or "") in _COLOUR_PROPS and str(fact.get("source") or "") not in ("inline", "style"):
+        source = str(fact.get("source") or "")
+        if str(fact.get("property") or "") in _COLOUR_PROPS and source not in ("inline", "style"):
             sel = str(fact.get("selector") or "")
             if _MAIN_SELECTORS & {p.strip().lower() for p in sel.split(",")}:
                 hits.append(_colour_hit(Decl(str(fact["source"]), sel, str(fact["property"]),
@@ -1269,7 +1273,7 @@ def manual_review_points(kinds: Iterable[str], spec: str = a11y_spec.DEFAULT_SPE
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _machine_criteria(spec: str, level: str) -> frozenset[str]:
     tags = a11y_spec.default_tags(spec, level)
     run = a11y_spec.rules_run(spec, tags)

@@ -50,7 +50,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
@@ -66,13 +67,16 @@ RULES: tuple[Rule, ...] = (
          "在首頁下方放置無障礙標章：88×31 的標章圖片，alt 寫明通過的等級（例如「通過AA檢測等級無障礙網頁檢測」），"
          "並連結到數位發展部無障礙網路空間服務網（accessibility.moda.gov.tw）的標章頁。",
          detail=("reason",), fix_key="reason", fixes={
-             "missing": "在首頁下方放置取得的無障礙標章（88×31 圖片），alt 寫明等級，並連結到 accessibility.moda.gov.tw 的標章頁。",
-             "bad-link": "標章圖片須連結到數位發展部無障礙網路空間服務網（accessibility.moda.gov.tw）上本網站的標章頁。",
+             "missing": "在首頁下方放置取得的無障礙標章（88×31 圖片），alt 寫明等級，"
+                        "並連結到 accessibility.moda.gov.tw 的標章頁。",
+             "bad-link": "標章圖片須連結到數位發展部無障礙網路空間服務網（accessibility.moda.gov.tw）"
+                         "上本網站的標章頁。",
              "resized": "標章圖片請以原尺寸 88×31 像素呈現，不要縮放。",
              "level-below-target": "標章的 alt 須寫明取得的等級；等級低於目標時，請依目標等級重新申請檢測並更新標章。",
          }),
     Rule("site.accesskeys", CHECK, Severity.warning, "導盲磚（:::）快速鍵",
-         "每頁都放置相同的導盲磚：各區塊開頭以 <a href=\"#C\" id=\"C\" accesskey=\"C\" title=\"中央內容區塊\">:::</a> 標示"
+         "每頁都放置相同的導盲磚：各區塊開頭以 "
+         "<a href=\"#C\" id=\"C\" accesskey=\"C\" title=\"中央內容區塊\">:::</a> 標示"
          "（常用 U 上方、C 中央、Z 下方），鏈結目標須存在，並以「跳到主要內容」鏈結作為網頁第一個可聚焦的元素。",
          detail=("missing", "orphan", "skip_first")),
     Rule("site.sitemap-page", CHECK, Severity.warning, "網站導覽頁",
@@ -83,7 +87,8 @@ RULES: tuple[Rule, ...] = (
              "unavailable": "確認網站導覽頁可以開啟，再重新檢測。",
              "no-accesskeys": "在網站導覽頁列出每個快速鍵與其區塊，例如「Alt+U：上方功能區塊」「Alt+C：中央內容區塊」"
                               "「Alt+Z：下方功能區塊」。",
-             "no-firefox-note": "在網站導覽頁說明：使用 Firefox 瀏覽器時，快速鍵為 Shift+Alt+快速鍵字母（例如 Shift+Alt+C）。",
+             "no-firefox-note": "在網站導覽頁說明：使用 Firefox 瀏覽器時，快速鍵為 Shift+Alt+快速鍵字母"
+                                "（例如 Shift+Alt+C）。",
          }),
     Rule("site.category-browse", CHECK, Severity.warning, "分類檢索（主題、施政、服務）",
          "首頁提供依主題分類、施政分類與服務分類瀏覽網頁的分類檢索功能（依行政機關電子資料流通詮釋資料及分類檢索規範）。",
@@ -106,11 +111,13 @@ _SITEMAP_TEXT = re.compile(r"網站導覽|網站地圖|網站導航|網站架構
 _PRIVACY_TEXT = re.compile(r"隱私權|隱私政策|個人資料保護|個資保護|privacy", re.I)
 _OPEN_INFO_TEXT = re.compile(r"政府資訊公開|資訊公開|主動公開|government\s+information|information\s+disclosure|"
                              r"open\s+government", re.I)
-_SEARCH_TEXT = re.compile(r"全站(?:搜尋|查詢|檢索)|站內(?:搜尋|查詢)|網站(?:搜尋|查詢)|進階(?:搜尋|查詢)|^\s*(?:搜尋|查詢)\s*$|"
+_SEARCH_TEXT = re.compile(r"全站(?:搜尋|查詢|檢索)|站內(?:搜尋|查詢)|網站(?:搜尋|查詢)|進階(?:搜尋|查詢)|"
+                          r"^\s*(?:搜尋|查詢)\s*$|"
                           r"^\s*search\s*$|site\s*search", re.I)
 _SEARCH_FIELD = re.compile(r"search|query|keyword|kw|搜尋|查詢|關鍵字|^q$|^s$", re.I)
 CATEGORIES = {
-    "theme": ("主題", re.compile(r"主題\s*(?:分類|類別|檢索|瀏覽)|依\s*主題|by\s+(?:theme|topic)|theme\s+categor", re.I)),
+    "theme": ("主題", re.compile(r"主題\s*(?:分類|類別|檢索|瀏覽)|依\s*主題|by\s+(?:theme|topic)|"
+                               r"theme\s+categor", re.I)),
     "cake": ("施政", re.compile(r"施政\s*(?:分類|類別|檢索|瀏覽)|依\s*施政|by\s+(?:administration|policy)|"
                               r"administrative\s+categor", re.I)),
     "service": ("服務", re.compile(r"服務\s*(?:分類|類別|檢索|瀏覽)|依\s*服務|by\s+service|service\s+categor", re.I)),
@@ -118,7 +125,8 @@ CATEGORIES = {
 _CATEGORY_PAGE = re.compile(r"分類檢索|分類瀏覽|categor(?:y|ies)\s+(?:browse|search)", re.I)
 _LEVEL_IN_ALT = re.compile(r"(?<![A-Za-z])(AAA|AA|A\s*\+|A)(?![A-Za-z])")
 _LEVEL_IN_SRC = re.compile(r"(AAA|AA|Aplus|A\+|A)[^/]*?\.(?:jpe?g|png|gif|svg|webp)$", re.I)
-_BADGE_ALT = re.compile(r"無障礙.*(?:標章|檢測|等級)|(?:標章|檢測|等級).*無障礙|accessib\w*.*(?:AAA|AA|\bA\b|level|badge|test)",
+_BADGE_ALT = re.compile(r"無障礙.*(?:標章|檢測|等級)|(?:標章|檢測|等級).*無障礙|"
+                        r"accessib\w*.*(?:AAA|AA|\bA\b|level|badge|test)",
                         re.I)
 _BADGE_SRC = re.compile(r"accessibility(?:A{1,3}|plus)?\.|free-?a(?:plus|a{0,2})?\.|handicap|aplus\.", re.I)
 _FOCUSABLE = frozenset({"a", "area", "button", "input", "select", "textarea", "iframe", "summary"})
@@ -411,7 +419,8 @@ def _sitemap(home: Page, page: Page | None, settings: CheckSettings, expected: l
     configured = _configured(settings, "sitemap", home)
     if url is None or (configured and not any(_same_url(u, configured) for _, u in links)):
         yield home.finding(CHECK, "site.sitemap-page", rule.severity,
-                           "首頁沒有連結網站導覽頁" if not configured else f"首頁沒有連結設定的網站導覽頁：{configured}",
+                           f"首頁沒有連結設定的網站導覽頁：{configured}" if configured
+                           else "首頁沒有連結網站導覽頁",
                            reason="missing", target=configured or "", missing=[])
         return
     if page is None:

@@ -12,13 +12,14 @@ home page.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-
 from checkhelp import default_settings
+
 from checks import site
 from checks.model import Finding, Severity
 from checks.page import Page
@@ -131,7 +132,7 @@ BADGE = '<a href="https://accessibility.moda.gov.tw/Applications/Detail?category
 VARIANTS: list[tuple[str, dict[str, Callable[[str], str]], dict[str, Any], list[tuple]]] = [
     ("badge missing", {"index.html": lambda h: h.replace(h[h.index(BADGE):h.index("</footer>")], "")}, {},
      [("site.badge", "missing")]),
-    ("badge level A", {"index.html": _sub('alt="通過AA檢測等級無障礙網頁檢測"', 'alt="通過A檢測等級無障礙網頁檢測"')}, {},
+    ("badge level A", {"index.html": _sub('alt="通過AA檢測', 'alt="通過A檢測')}, {},
      [("site.badge", "level-below-target")]),
     ("badge alt without level", {"index.html": _sub('alt="通過AA檢測等級無障礙網頁檢測"', 'alt="無障礙標章"')}, {},
      [("site.badge", "level-below-target")]),
@@ -140,9 +141,11 @@ VARIANTS: list[tuple[str, dict[str, Callable[[str], str]], dict[str, Any], list[
      [("site.badge", "bad-link")]),
     ("badge resized", {"index.html": _sub('width="88" height="31"', 'width="120" height="42"')}, {},
      [("site.badge", "resized")]),
-    ("Z missing on one page", {"news.html": _sub('<a href="#Z" id="Z" accesskey="Z" title="下方功能區塊">:::</a>', "")}, {},
+    ("Z missing on one page", {"news.html": _sub('<a href="#Z" id="Z" accesskey="Z" title="下方功能區塊">:::</a>',
+                                                 "")}, {},
      [("site.accesskeys", "/news.html", ("Z",), (), True)]),
-    ("C target missing", {"about.html": _sub('<a href="#C" id="C" accesskey="C"', '<a href="#Center" id="C2" accesskey="C"')},
+    ("C target missing", {"about.html": _sub('<a href="#C" id="C" accesskey="C"',
+                                             '<a href="#Center" id="C2" accesskey="C"')},
      {}, [("site.accesskeys", "/about.html", (), ("C",), True)]),
     ("skip link not first", {"news.html": lambda h: h.replace(
         '<a href="#C" class="sr-only" title="跳到主要內容區塊">跳到主要內容區塊</a>\n<header>',
@@ -155,9 +158,11 @@ VARIANTS: list[tuple[str, dict[str, Callable[[str], str]], dict[str, Any], list[
      + [("site.sitemap-page", "no-accesskeys", ("S",))]),
     ("no sitemap link", {"index.html": _sub('<li><a href="/sitemap.html" title="網站導覽">網站導覽</a></li>', "")}, {},
      [("site.sitemap-page", "missing", ())]),
-    ("sitemap without Alt+Z", {"sitemap.html": _sub("<tr><td>Alt+Z</td><td>下方功能區塊，包括隱私權保護政策及聯絡資訊</td></tr>", "")},
+    ("sitemap without Alt+Z", {"sitemap.html": lambda h: "\n".join(
+        line for line in h.splitlines() if "Alt+Z" not in line)},
      {}, [("site.sitemap-page", "no-accesskeys", ("Z",))]),
-    ("sitemap keys without areas", {"sitemap.html": lambda h: h.replace("<td>上方功能區塊，包括本站的主要連結及搜尋</td>", "<td></td>")},
+    ("sitemap keys without areas", {"sitemap.html": _sub("<td>上方功能區塊，包括本站的主要連結及搜尋</td>",
+                                                         "<td></td>")},
      {}, [("site.sitemap-page", "no-accesskeys", ("U",))]),
     ("sitemap without Firefox note", {"sitemap.html": lambda h: "\n".join(
         line for line in h.splitlines() if "Firefox" not in line)}, {}, [("site.sitemap-page", "no-firefox-note", ())]),
@@ -181,7 +186,8 @@ def test_variant_gets_exactly_the_expected_finding(name, edit, settings, expecte
 def test_sitemap_page_not_fetched_is_said():
     pages = [p for p in load_site(SITE, MAIN) if not p.url.endswith("/sitemap.html")]
     (f,) = judge(pages)
-    assert (f.rule, f.detail["reason"], f.detail["target"]) == ("site.sitemap-page", "unavailable", BASE + "/sitemap.html")
+    assert (f.rule, f.detail["reason"]) == ("site.sitemap-page", "unavailable")
+    assert f.detail["target"] == BASE + "/sitemap.html"
 
 
 def test_config_names_pages_worded_differently():
