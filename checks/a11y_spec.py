@@ -324,6 +324,11 @@ def own_check_codes(spec: str, level: str, tags: Iterable[str] = ()) -> tuple[st
     edition at or below the level that no axe rule of the run covers, plus
     the ones axe covers only in part (`own+axe`), minus the ones that need a
     person (`manual`, see `not_machine_checkable`)."""
+    return _own_check_codes(spec, level, tuple(tags))
+
+
+@cache
+def _own_check_codes(spec: str, level: str, tags: tuple[str, ...]) -> tuple[str, ...]:
     chosen = tuple(tags) or default_tags(spec, level)
     covered = axe_covered_codes(spec, chosen)
     out = []

@@ -337,7 +337,10 @@ def _hm1110106c(s: Scan) -> list[Hit]:
 
 # ---- HM1130100C / HM3241000C -------------------------------------------------------
 
-_HEADING_XPATH = etree.XPath("//h1 | //h2 | //h3 | //h4 | //h5 | //h6 | //*[@role]")
+_HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_ROLE_HEADINGS = etree.XPath("//*[@role]")
+# h1-h6 and role=heading together, in document order (only when the page has role=heading)
+_ALL_HEADINGS = etree.XPath("//h1 | //h2 | //h3 | //h4 | //h5 | //h6 | //*[@role]")
 _SECTIONING = ("article", "section", "aside", "nav")
 
 
@@ -351,7 +354,9 @@ class _Heading:
 
 def _headings(s: Scan) -> list[_Heading]:
     out: list[_Heading] = []
-    for el in s.visible(_HEADING_XPATH(s.root)):
+    has_role = any("heading" in _tokens(el, "role") for el in _ROLE_HEADINGS(s.root))
+    candidates = _ALL_HEADINGS(s.root) if has_role else s.root.iter(*_HEADING_TAGS)
+    for el in s.visible(candidates):
         tag = tag_of(el)
         roles = _tokens(el, "role")
         if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
@@ -688,39 +693,53 @@ def _href(s: Scan, a: etree._Element) -> str:
         return href
 
 
+_IMAGE_LINKS = etree.XPath("//a[@href][.//img]")
+
+
 def _hm1240400c(s: Scan) -> list[Hit]:
     hits: list[Hit] = []
-    links = [a for a in s.visible(s.root.iter("a")) if _attr(a, "href")]
-    for a in links:
+    image_links = [a for a in s.visible(_IMAGE_LINKS(s.root)) if _attr(a, "href")]
+    for a in image_links:
         imgs = [i for i in a.iter("img") if i not in s.hidden and _attr(i, "alt")]
-        if not imgs:
-            continue
-        text = _norm(s.text(a))
+        text = _norm(s.text(a)) if imgs else ""
         if not text:
             continue
         for img in imgs:
             if _norm(_attr(img, "alt")) == text:
                 hits.append(Hit(a, f"鏈結中圖片的替代文字與鏈結文字重複（{_attr(img, 'alt')[:40]}）"))
                 break
-    # MODA's wording: an image link and a text link to one resource side by side.
-    for a in links:
-        nxt = a.getnext()
-        while nxt is not None and not tag_of(nxt):  # comments between
-            nxt = nxt.getnext()
-        if nxt is None or tag_of(nxt) != "a" or nxt in s.hidden or (a.tail or "").strip():
-            continue
-        if not _attr(nxt, "href") or _href(s, a) != _href(s, nxt):
-            continue
-        pair = (a, nxt)
-        for img_link, text_link in (pair, pair[::-1]):
-            alts = [_attr(i, "alt") for i in img_link.iter("img") if i not in s.hidden]
-            if s.text(img_link) or not alts or not any(alts):
+    # MODA's wording: an image link and a text link to one resource side by side
+    for a in image_links:
+        alts = [_attr(i, "alt") for i in a.iter("img") if i not in s.hidden]
+        if s.text(a) or not any(alts):
+            continue  # not an image-only link
+        for other in (_neighbour(a, after=True), _neighbour(a, after=False)):
+            if other is None or other in s.hidden or _href(s, a) != _href(s, other):
                 continue
-            text = _norm(s.text(text_link))
+            text = _norm(s.text(other))
             if text and any(_norm(alt) == text for alt in alts):
-                hits.append(Hit(img_link, f"相鄰的圖片鏈結與文字鏈結連到同一處，替代文字重複鏈結文字（{text[:40]}）"))
+                hits.append(Hit(a, f"相鄰的圖片鏈結與文字鏈結連到同一處，替代文字重複鏈結文字（{s.text(other)[:40]}）"))
                 break
     return hits
+
+
+def _neighbour(a: etree._Element, after: bool) -> etree._Element | None:
+    """The <a> right beside `a` (only whitespace or comments between)."""
+    if after:
+        if (a.tail or "").strip():
+            return None
+        nxt = a.getnext()
+        while nxt is not None and not tag_of(nxt):
+            if (nxt.tail or "").strip():
+                return None
+            nxt = nxt.getnext()
+        return nxt if nxt is not None and tag_of(nxt) == "a" and _attr(nxt, "href") else None
+    prev = a.getprevious()
+    while prev is not None and not tag_of(prev):
+        prev = prev.getprevious()
+    if prev is None or tag_of(prev) != "a" or (prev.tail or "").strip() or not _attr(prev, "href"):
+        return None
+    return prev
 
 
 # ---- HM2310200C ------------------------------------------------------------------
@@ -731,7 +750,7 @@ _LANGTAG = re.compile(
     r"^(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}(?:-[a-z]{4})?(?:-(?:[a-z]{2}|\d{3}))?"
     r"(?:-(?:[a-z\d]{5,8}|\d[a-z\d]{3}))*(?:-[a-wyz\d](?:-[a-z\d]{2,8})+)*(?:-x(?:-[a-z\d]{1,8})+)?"
     r"|x(?:-[a-z\d]{1,8})+|i-[a-z]{2,8})$", re.I)
-_LANG_XPATH = etree.XPath("//body//*[@lang]")
+_LANG_XPATH = etree.XPath(".//*[@lang]")
 
 
 def valid_lang(value: str) -> bool:
@@ -742,7 +761,7 @@ def _hm2310200c(s: Scan) -> list[Hit]:
     html_el = s.root if tag_of(s.root) == "html" else s.root.find(".//html")
     page_lang = _attr(html_el, "lang").casefold() if html_el is not None else ""
     hits: list[Hit] = []
-    for el in s.visible(_LANG_XPATH(s.root)):
+    for el in s.visible(_LANG_XPATH(s.page.body)):
         value = el.get("lang") or ""
         if not value.strip():
             hits.append(Hit(el, "lang 屬性為空白"))
@@ -784,13 +803,17 @@ def document_name(url: str, download: str | None = None) -> tuple[str, str] | No
 
 
 def _me1320200c(s: Scan) -> list[Hit]:
+    if not _DOC_HINT.search(s.page.html):
+        return []  # the common case: a page that offers no document at all
     office: list[tuple[str, str, str, etree._Element]] = []
     open_stems: set[str] = set()
     open_groups: set = set()
-    for a in s.visible(s.root.iter("a", "area")):
+    for a in s.root.iter("a", "area"):
         href = _attr(a, "href")
         download = a.get("download")
         if not href or not (_DOC_HINT.search(href) or (download and _DOC_HINT.search(download))):
+            continue
+        if a in s.hidden:
             continue
         try:
             target = urldefrag(urljoin(s.page.base_url, href))[0]
@@ -912,12 +935,15 @@ _CSS_PROPS: dict[str, tuple[str, ...]] = {
 }
 
 
+_STYLED = etree.XPath("//*[@style]")
+
+
 def _page_declarations(s: Scan) -> list[Decl]:
     """Declarations of inline styles (visible elements) and <style> blocks."""
     if s._decls is not None:
         return s._decls
     out: list[Decl] = []
-    for el in s.visible(s.root.iterfind(".//*[@style]")):
+    for el in s.visible(_STYLED(s.root)):
         for prop, value in _declarations(el.get("style") or ""):
             out.append(Decl("inline", "", prop, value, el.sourceline or 0, el))
     for st in s.root.iter("style"):
@@ -1100,6 +1126,7 @@ def _implementation(info: Code) -> Callable[[Scan], list[Hit]] | None:
     return IMPLEMENTED.get(info.other_code) if info.other_code else IMPLEMENTED.get(info.code)
 
 
+@cache
 def checked_codes(spec: str, level: str) -> tuple[Code, ...]:
     """The codes this module judges for the edition at the level."""
     codes = a11y_spec.machine_codes(spec)

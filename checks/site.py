@@ -239,15 +239,15 @@ def _first_focusable(page: Page) -> tuple[str, bool]:
     return "", False
 
 
+_TITLES = etree.XPath("//a/@title | //area/@alt | //a//img/@alt")
+
+
 def _categories(page: Page) -> list[str]:
-    texts = [t for t, _ in _link_items(page)]
-    texts.extend(" ".join("".join(h.itertext()).split()) for h in page.tree.iter("h1", "h2", "h3", "h4", "legend",
-                                                                                  "label", "option", "th"))
-    found = []
-    for kind, (_zh, pattern) in CATEGORIES.items():
-        if any(pattern.search(t) for t in texts if t):
-            found.append(kind)
-    return found
+    """The classifications the page offers browsing by: its visible text
+    (link texts, headings, legends — cached and shared with other checks)
+    and its links' titles and image alts."""
+    text = page.visible_text + "\n" + "\n".join(str(t) for t in _TITLES(page.tree))
+    return [kind for kind, (_zh, pattern) in CATEGORIES.items() if pattern.search(text)]
 
 
 # ---- the site findings -------------------------------------------------------------
