@@ -105,6 +105,7 @@ class Config:
             max_age_months=self.freshness.max_age_months,
             freshness_exempt=tuple(re.compile(p) for p in self.freshness.exempt),
             citation_keywords=self.citation.keywords,
+            a11y_enabled=self.accessibility.enabled,  # moda.* checks follow the accessibility stage
             own_names=tuple(n for n in dict.fromkeys(
                 (self.site.agency, self.site.name, *(s.unit for s in self.sections))) if n and n != "未指定"),
         )
