@@ -408,7 +408,10 @@ def _labelledby_text(s: Scan, el: etree._Element) -> str:
 
 
 def _redirect_stub(s: Scan) -> bool:
-    """A `<meta http-equiv="refresh">` page: a way station, not content."""
+    """A `<meta http-equiv="refresh">` page (a way station) or a frameset
+    (its content is in the frames' own pages): no headings of its own."""
+    if any(True for _ in s.root.iter("frameset")):
+        return True
     return any((m.get("http-equiv") or "").strip().lower() == "refresh" for m in s.root.iter("meta"))
 
 
