@@ -225,6 +225,18 @@ class CheckSettings:
     # The agency's own names (site.agency, site.name, site.own_names, section
     # units): 資料來源：秘書室 cites the agency itself, not others' material.
     own_names: tuple[str, ...]
+    # [accessibility]: whether the accessibility stage runs (moda.* checks
+    # follow it), the 網站無障礙規範 edition and the badge level aimed at
+    # (validated by checks.a11y_spec.validate).
+    a11y_enabled: bool = True
+    a11y_spec: str = "115.11"
+    a11y_level: str = "AA"
+    # Site-level checks (checks.site): where a site does it differently, the
+    # config names the page: kind (sitemap, privacy, open-info, search, theme,
+    # cake, service) -> URL or path; and the accesskeys every page must carry
+    # (empty = the keys most pages use).
+    site_pages: Mapping[str, str] = field(default_factory=dict)
+    site_accesskeys: tuple[str, ...] = ()
 
 
 @dataclass

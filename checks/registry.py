@@ -6,16 +6,18 @@ readability of reports: links first, accessibility last.
 """
 from __future__ import annotations
 
-from checks import accessibility, attachments, citation, documents, freshness, links, metadata
+from checks import accessibility, attachments, citation, documents, freshness, links, metadata, moda, site
 from checks.model import CheckContext, Finding, Rule
 from checks.page import Page
 
-PAGE_CHECKS = (links, metadata, freshness, citation, attachments, accessibility)
+PAGE_CHECKS = (links, metadata, freshness, citation, attachments, accessibility, moda)
+# Judged once per run over per-page facts (checks.site.site_findings), not by run_page.
+SITE_CHECKS = (site,)
 
 # Judged once per run, not per page: documents (reported on every linking page).
 RUN_CHECKS = (documents,)
 
-RULES: dict[str, Rule] = {r.id: r for m in (*PAGE_CHECKS, *RUN_CHECKS) for r in m.RULES}
+RULES: dict[str, Rule] = {r.id: r for m in (*PAGE_CHECKS, *SITE_CHECKS, *RUN_CHECKS) for r in m.RULES}
 
 
 class CheckCrashed(Exception):

@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from checks.model import Finding, Severity
+from checks.a11y_spec import edition_name
 from crawler.config import Config
 from crawler.crawl import CrawlResult, CrawlSession, versions
 from crawler.errors import AuditCannotRun, AuditInterrupted, UsageError
@@ -250,6 +251,9 @@ def _run_locked(cfg: Config, out_dir: Path, as_of: date, *, resume: bool, progre
         run_meta = _run_meta(cfg, store, crawled, judged.failed, as_of, {"crawl": t1 - t0, "judge": t2 - t1})
         documents = judged.documents
         run_meta["documents"] = _documents_summary(cfg, documents)
+        if cfg.accessibility.enabled:
+            run_meta["a11y"]["manual_review"] = manual_review(judged.rows, cfg.accessibility.spec,
+                                                              cfg.accessibility.level)
     finally:
         store.close()
 
@@ -340,21 +344,39 @@ def _run_meta(cfg: Config, store: Store, crawled: CrawlResult, judge_failed: lis
         "trap_skipped": store.info("trap_skipped", []),
         "notices": store.info("notices", []),
         "checks": {"links": "done", "metadata": "done", "freshness": "done", "citation": "done",
+                   "site": "done" if a11y_on else "off",
                    "attachments": "done", "documents": "done" if cfg.attachments.documents else "off",
                    "accessibility": ("done" if not any(f["stage"] == "a11y" for f in failed) else "partial")
                    if a11y_on else "off"},
         "a11y": {
             "enabled": a11y_on,
             "spec": cfg.accessibility.spec,
+            "edition": edition_name(cfg.accessibility.spec),
             "level": cfg.accessibility.level,
             "tags": list(cfg.accessibility.effective_tags),
             "stats": a11y_stats,
             "failures": [list(x) for x in store.a11y_failures()],
-            "needs_review": _needs_review(store) if a11y_on else {},
+            "needs_review": _needs_review(store, cfg.accessibility.spec) if a11y_on else {},
         },
         "site": {"name": cfg.site.name, "agency": cfg.site.agency},
         "config": cfg.to_dict(),
     }
+
+
+def manual_review(rows: list[dict[str, Any]], spec: str, level: str) -> list[dict[str, Any]]:
+    """The 人工檢測 points that apply to the kinds of content found, with how
+    many pages show each kind (for the report's "needs a person" list)."""
+    from checks.moda import manual_review_points
+
+    kinds = sorted({k for row in rows for k in row.get("features", ())})
+    points = manual_review_points(kinds, spec, level)
+    counts = {k: sum(1 for row in rows if k in row.get("features", ())) for k in kinds}
+    out = []
+    for point in points:
+        point = dict(point)
+        point["pages"] = max((counts.get(k, 0) for k in point.get("kinds", ())), default=len(rows))
+        out.append(point)
+    return out
 
 
 def _documents_summary(cfg: Config, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -395,12 +417,12 @@ def render_reports(out_dir: Path, history_path: Path | None, progress: bool = Fa
     return notes
 
 
-def _needs_review(store: Store) -> dict[str, list[dict[str, Any]]]:
+def _needs_review(store: Store, spec: str) -> dict[str, list[dict[str, Any]]]:
     from checks.accessibility import needs_review
 
     out = {}
     for url, result in store.axe_results().items():
-        items = needs_review(result)
+        items = needs_review(result, spec)
         if items:
             out[url] = items
     return out

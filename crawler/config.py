@@ -34,8 +34,6 @@ from checks.model import CheckSettings
 from checks.sections import UNASSIGNED_UNIT, Section
 from crawler.errors import ConfigError, UsageError
 
-A11Y_SPECS = ("115.11", "110.07")
-A11Y_LEVELS = ("A", "AA", "AAA")
 
 
 @dataclass(frozen=True)
@@ -97,10 +95,29 @@ class AccessibilityConfig:
     browsers: int = 2
     locale: str = "zh_TW"
     subresource_hosts: tuple[str, ...] = ()
+    # The reviewer's site-level checks (checks/site.py), where a site does it
+    # differently: the 導盲磚 keys every page should carry (default: those most
+    # pages use) and the pages that hold 網站導覽, privacy, open data, search
+    # and the three classification browses (a URL or path the home page links to).
+    accesskeys: tuple[str, ...] = ()
+    sitemap_page: str = ""
+    privacy_page: str = ""
+    open_info_page: str = ""
+    search_page: str = ""
+    theme_page: str = ""
+    cake_page: str = ""
+    service_page: str = ""
 
     @property
     def effective_tags(self) -> tuple[str, ...]:
         return self.tags or default_axe_tags(self.spec, self.level)
+
+    @property
+    def site_pages(self) -> dict[str, str]:
+        pages = {"sitemap": self.sitemap_page, "privacy": self.privacy_page, "open-info": self.open_info_page,
+                 "search": self.search_page, "theme": self.theme_page, "cake": self.cake_page,
+                 "service": self.service_page}
+        return {k: v for k, v in pages.items() if v}
 
 
 @dataclass(frozen=True)
@@ -167,6 +184,12 @@ class Config:
             freshness_exempt=tuple(compile_bounded(p) for p in self.freshness.exempt),
             citation_keywords=self.citation.keywords,
             own_names=self.own_names,
+            # moda.* checks follow the accessibility stage: off with --no-a11y
+            a11y_enabled=self.accessibility.enabled,
+            a11y_spec=self.accessibility.spec,
+            a11y_level=self.accessibility.level,
+            site_pages=self.accessibility.site_pages,
+            site_accesskeys=self.accessibility.accesskeys,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -196,21 +219,12 @@ class Config:
 
 # ---- the edition's default axe tags --------------------------------------
 
-_LEVEL_TAGS = {
-    "110.07": {"A": ("wcag2a", "wcag21a"), "AA": ("wcag2aa", "wcag21aa"), "AAA": ("wcag2aaa",)},
-    "115.11": {"A": ("wcag2a", "wcag21a"), "AA": ("wcag2aa", "wcag21aa", "wcag22aa"), "AAA": ("wcag2aaa",)},
-}
-
-
 def default_axe_tags(spec: str, level: str) -> tuple[str, ...]:
-    """axe tags for a 網站無障礙規範 edition and target level (cumulative:
-    AA includes A).  115.11 follows WCAG 2.2 (adds wcag22aa), 110.07 WCAG 2.1."""
-    table = _LEVEL_TAGS.get(spec, _LEVEL_TAGS["115.11"])
-    order = A11Y_LEVELS[: A11Y_LEVELS.index(level) + 1] if level in A11Y_LEVELS else ("A", "AA")
-    tags: list[str] = []
-    for lv in order:
-        tags.extend(table[lv])
-    return tuple(dict.fromkeys(tags))
+    """axe tags for a 網站無障礙規範 edition and target level (checks/a11y_spec.py
+    holds the edition tables)."""
+    from checks.a11y_spec import default_tags
+
+    return tuple(default_tags(spec, level))
 
 
 # ---- vocabularies ----------------------------------------------------------
@@ -456,10 +470,12 @@ def _validate(cfg: Config) -> None:
     for u in cfg.site.sitemaps:
         check_web_url("site.sitemaps", u)
     a11y = cfg.accessibility
-    if a11y.spec not in A11Y_SPECS:
-        raise ConfigError(f"accessibility.spec：不認得 {a11y.spec!r}（可用 \"115.11\" 或 \"110.07\"）")
-    if a11y.level not in A11Y_LEVELS:
-        raise ConfigError(f"accessibility.level：不認得 {a11y.level!r}（可用 \"A\"、\"AA\" 或 \"AAA\"）")
+    from checks.a11y_spec import SpecError, validate
+
+    try:
+        validate(a11y.spec, a11y.level, a11y.tags, a11y.accesskeys)
+    except SpecError as e:
+        raise ConfigError(str(e)) from None
     _validate_axe_tags(a11y.tags)
     bad_fields = [f for f in cfg.attachments.required_metadata if f not in ("title", "subject", "creator",
                                                                          "keywords", "description")]

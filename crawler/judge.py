@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from checks import freshness, metadata
+from checks import freshness, metadata, moda, site
 from checks.documents import document_findings
 from checks.model import CheckContext, Finding
 from checks.page import Link, MalformedLink, Page
@@ -50,6 +50,7 @@ class PageVerdict:
     row: dict[str, Any] | None  # pages.jsonl line; None when judging failed
     failed: dict[str, Any] | None  # failed_pages entry
     documents: list[str] = field(default_factory=list)  # document URLs the page links to
+    site_facts: dict[str, Any] | None = None  # checks.site.page_site_facts (small)
 
     @property
     def url(self) -> str:
@@ -103,8 +104,10 @@ class PageJudge:
             "modified_source": source, "depth": page.depth, "content_type": page.content_type,
             "bytes": rec["bytes"],
         }
+        row["features"] = moda.content_kinds(page)
         docs = sorted({link.url for link in page.links if link.url in self.document_urls}) if self.document_urls else []
-        return PageVerdict(findings, row, None, docs)
+        facts = site.page_site_facts(page) if self.ctx.settings.a11y_enabled else None
+        return PageVerdict(findings, row, None, docs, facts)
 
 
 class _ForkedShare:
@@ -185,9 +188,32 @@ def judge_store(cfg: Config, store: Store, as_of: date, workers: int | None = No
     rows = [r.row for r in results if r.row is not None]
     failed = [r.failed for r in results if r.failed is not None]
     doc_rows = _judge_documents(cfg, documents, results, findings)
+    if cfg.accessibility.enabled and judge.home is not None:
+        findings.extend(_site_findings(judge, store, results))
     stage.update(len(results))
     stage.close()
     return JudgeResult(findings, rows, failed, doc_rows)
+
+
+def _stored_page(judge: PageJudge, store: Store, url: str) -> Page | None:
+    html = store.page_html(url)
+    if html is None:
+        return None
+    sec = section_for(url, judge.cfg.sections)
+    return Page(url=url, html=html, section=sec.path, unit=sec.unit)
+
+
+def _site_findings(judge: PageJudge, store: Store, results: list[PageVerdict]) -> list[Finding]:
+    """The reviewer's site-level checks, once per run (checks/site.py)."""
+    assert judge.home is not None
+    home = _stored_page(judge, store, judge.home)
+    if home is None:
+        return []
+    settings = judge.ctx.settings
+    target = site.sitemap_link(home, settings)
+    sitemap_page = _stored_page(judge, store, target) if target else None
+    facts = [r.site_facts for r in results if r.site_facts is not None]
+    return site.site_findings(home, facts, sitemap_page, settings)
 
 
 def _judge_documents(cfg: Config, documents: dict[str, dict[str, Any]], results: list[PageVerdict],
