@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum, StrEnum
 from typing import Any, Mapping
+from urllib.parse import unquote
+
+from checks.urls import display_url
 
 
 class Severity(IntEnum):
@@ -240,3 +243,15 @@ class CheckContext:
     frozen_values: Mapping[str, str] = field(default_factory=dict)
     # page url -> axe-core result dict ({"violations": [...], "incomplete": [...]})
     axe_results: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # How people call a URL in messages (fragment removed -> name).  `siteaudit
+    # check` names local files by their path from the working directory (SPEC
+    # "check"), so messages are right from the start; the crawl leaves it empty.
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def name_of(self, url: str) -> str:
+        """A URL as a person reads it: its name in `names`, else `display_url`."""
+        base, sep, fragment = url.partition("#")
+        name = self.names.get(base)
+        if name is None:
+            return display_url(url)
+        return f"{name}#{unquote(fragment)}" if sep else name

@@ -105,6 +105,11 @@ class SiteSpider(scrapy.Spider):
         # crawled), plus link targets of local files to check
         self.recurse = recurse
         self.check_urls = tuple(check_urls)
+        # Start URLs not yet handed to Scrapy, which asks for them lazily.  In
+        # check mode a link from one target to a later one must not make it a
+        # mere link check (HEAD) first: its own page request would then be
+        # dropped as a repeat (issue 9: 「無法取得 …：200」).
+        self.pending_starts: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -142,6 +147,8 @@ class SiteSpider(scrapy.Spider):
         self._restore()
         if not self.start_urls and not self.check_urls:
             return
+        if not self.recurse:
+            self.pending_starts = {norm[0] for url in self.start_urls if (norm := normalize_url(url, url))}
         for sm in self.cfg.site.sitemaps:
             yield scrapy.Request(sm, callback=self.parse_sitemap, errback=self.sitemap_failed,
                                  meta={"kind": "sitemap", "page_depth": 0}, priority=10)
@@ -150,6 +157,7 @@ class SiteSpider(scrapy.Spider):
         for url in self.start_urls:
             norm = normalize_url(url, url)
             if norm:
+                self.pending_starts.discard(norm[0])
                 yield from self.follow(Link(norm[0], norm[0], "a"), depth=0, trap_run=0, parent_key=None)
 
     # ---- what to follow ---------------------------------------------------
@@ -158,6 +166,8 @@ class SiteSpider(scrapy.Spider):
         url = link.url
         # Most links of a page are the shared menu, already asked for: decide
         # that first, before any parsing.
+        if depth and url in self.pending_starts:
+            return  # fetched as a page when its start request comes; that records the link too
         have = self.requested.get(url)
         if have == "GET" or have == "TRAP" or (have == "HEAD" and not (need_body or link.fragment)):
             return
