@@ -392,8 +392,14 @@ def cmd_check(opts: Any) -> ExitCode:
     from crawler.check import emit, render, run_check
 
     for flag, path in (("--junit", opts.junit), ("--write-baseline", opts.write_baseline)):
-        if path is not None and path.is_dir():
+        if path is None:
+            continue
+        if path.is_dir():
             raise UsageError(f"{flag} {path} 是目錄，應為檔案路徑")
+        try:  # before the run: a file that cannot be written should not cost a whole check
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise AuditCannotRun(f"無法寫入 {path}（{e.strerror or '系統無法建立目錄'}）") from None
     run = run_check(opts)
     sys.stdout.write(render(run, opts.format))
     sys.stdout.flush()
