@@ -252,7 +252,8 @@ def build_parser() -> Parser:
                        help="檢視基準日，判斷逾期未更新用（預設今天；可重現先前的檢視）")
         c.add_argument("--no-a11y", action="store_true", help="略過無障礙檢測（不需要瀏覽器）")
 
-    c = sub.add_parser("crawl", help="檢視整個網站（每月例行檢視）", description="從起始網址走訪網站內每一頁，執行所有檢查並寫出報告。")
+    c = sub.add_parser("crawl", help="檢視整個網站（每月例行檢視）",
+                       description="從起始網址走訪網站內每一頁，執行所有檢查並寫出報告。")
     c.add_argument("url", nargs="?", type=_web_url("起始網址"), metavar="URL",
                    help="起始網址（可省略，改用設定檔 [site] start_urls）")
     c.add_argument("--config", metavar="site.toml", help="設定檔（預設值見 README）")
@@ -274,7 +275,8 @@ def build_parser() -> Parser:
     k.add_argument("targets", nargs="+", metavar="TARGET", help="網址、.html 檔或目錄（目錄內的 .html/.htm 都會檢查）")
     k.add_argument("--config", metavar="site.toml", help="設定檔")
     k.add_argument("--root", metavar="DIR",
-                   help="網站的文件根目錄：/x 指 DIR/x（預設：目標所在、含 index.html 的最上層目錄，不超出 git 工作目錄）")
+                   help="網站的文件根目錄：/x 指 DIR/x（預設：目標所在、含 index.html 的最上層目錄，"
+                        "不超出 git 工作目錄）")
     k.add_argument("--base-url", type=_web_url("--base-url"), metavar="URL",
                    help="文件根目錄在正式網站的網址；磁碟上沒有的檔案改到正式網站檢查")
     k.add_argument("--fail-on", choices=LEVELS, default="error", metavar="LEVEL",
@@ -288,17 +290,21 @@ def build_parser() -> Parser:
     k.add_argument("--quiet", action="store_true", help="不顯示各階段的進度（只有在終端機執行時才會顯示）")
     common(k)
 
-    n = sub.add_parser("notify", help="把檢視結果寄給各權責單位", description="依權責劃分表，寄給每個單位它的清單與試算表。")
+    n = sub.add_parser("notify", help="把檢視結果寄給各權責單位",
+                       description="依權責劃分表，寄給每個單位它的清單與試算表。")
     n.add_argument("audit_dir", metavar="AUDIT_DIR", help="一次完成的檢視的輸出目錄")
     n.add_argument("--config", metavar="site.toml", help="設定檔（[notify] 寄件設定、[[units]] 收件地址）")
     n.add_argument("--dry-run", action="store_true", help="不寄出，改把郵件寫成 AUDIT_DIR/mail/ 下的 .eml 檔")
 
-    w = sub.add_parser("worker", help="分散檢視的工作程序", description="從 Redis 佇列領取網址，抓取、做無障礙檢測並回報。")
-    w.add_argument("--queue", required=True, type=queue_url, metavar="redis://HOST:PORT/DB", help="crawl --queue 用的同一個佇列")
+    w = sub.add_parser("worker", help="分散檢視的工作程序",
+                       description="從 Redis 佇列領取網址，抓取、做無障礙檢測並回報。")
+    w.add_argument("--queue", required=True, type=queue_url, metavar="redis://HOST:PORT/DB",
+                   help="crawl --queue 用的同一個佇列")
     w.add_argument("--browsers", type=_int_between(1, 32), metavar="N", help="同時開幾個瀏覽器做無障礙檢測")
     w.add_argument("--no-a11y", action="store_true", help="略過無障礙檢測（不需要瀏覽器）")
 
-    d = sub.add_parser("demo", help="以內附的範例分局網站示範完整檢視", description="在本機啟動範例網站並檢視它，不需要網路與設定。")
+    d = sub.add_parser("demo", help="以內附的範例分局網站示範完整檢視",
+                       description="在本機啟動範例網站並檢視它，不需要網路與設定。")
     d.add_argument("--out", default="audit-demo", metavar="DIR", help="輸出目錄（預設 ./audit-demo）")
     common(d)
     return p

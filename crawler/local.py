@@ -63,7 +63,7 @@ def check_web_url(value: str, what: str) -> str:
     IPv6 bracket), `http://h:80x/`, ports above 65535."""
     try:
         parts = urlsplit(value)
-        port_ok = parts.port is None or 0 < parts.port
+        port_ok = parts.port is None or parts.port > 0
     except ValueError:
         raise UsageError(f"{what}：網址的主機或連接埠無法解析：{value}") from None
     if parts.scheme not in ("http", "https"):

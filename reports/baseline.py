@@ -22,7 +22,8 @@ stable under regeneration — no timestamps, sorted, indented for review:
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from checks.model import Finding
 from reports.checkrun import JSON_FORMAT, CheckRun

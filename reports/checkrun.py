@@ -11,8 +11,9 @@ working directory), never a stand-in URL.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from checks.model import Finding, Severity
 

@@ -16,11 +16,10 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from typing import Iterable
+from collections.abc import Iterable
 
 from checks.model import Finding, Rule, Severity
 from reports.checkrun import CheckRun
-
 
 # XML 1.0 cannot carry most control characters, and crawled text sometimes does.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from crawlhelp import ROOT
 from test_check_cli import write
 
@@ -165,7 +164,8 @@ def test_gitlab_ci_junit_report(repo, env):
     change_pages(repo, env, new_problem=True)
     res = bash(script, repo, job_env)
     assert res.returncode == 1, res.stdout + res.stderr
-    assert re.search(r"^public/news/new.html:\d+: 錯誤 link.broken 失效連結：public/news/missing.html", res.stdout, re.M)
+    assert re.search(r"^public/news/new.html:\d+: 錯誤 link.broken 失效連結：public/news/missing.html",
+                     res.stdout, re.M)
     # the old problem is in the baseline made from the target branch
     assert "（另有 1 項已列在基準檔 .siteaudit/baseline.json，不計）" in res.stdout
     junit = ET.parse(repo / "reports" / "siteaudit.xml").getroot()

@@ -11,9 +11,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from crawlhelp import run_cli
 
 from crawler.siteserver import serve
-from crawlhelp import run_cli
 
 AS_OF = "2026-11-26"
 CLEAN = """<!DOCTYPE html>
@@ -64,7 +64,8 @@ def test_clean_directory_passes_and_names_pages_relative_to_the_working_director
 
 
 def test_text_format_is_path_line_severity_rule_message(pages):
-    write(pages, "news/2.html", "消息二", '<p><a href="missing.html">不存在</a></p>\n<p><a href="1.html#nope">錨</a></p>')
+    write(pages, "news/2.html", "消息二",
+          '<p><a href="missing.html">不存在</a></p>\n<p><a href="1.html#nope">錨</a></p>')
     res = check("public/news/2.html", "--no-a11y", cwd=pages.parent)
     assert res.code == 1
     lines = res.stdout.splitlines()
@@ -73,7 +74,8 @@ def test_text_format_is_path_line_severity_rule_message(pages):
         f"public/news/2.html:{BODY_LINE + 1}: 警告 link.anchor-missing "
         "錨點不存在：public/news/1.html#nope（目標頁沒有 id 或 name 為「nope」的元素）",
     ]
-    assert lines[-1].startswith("檢查 1 頁（文件根目錄 public）：錯誤 1 項、警告 1 項、提示 0 項；達「錯誤」以上 1 項，未通過")
+    assert lines[-1].startswith("檢查 1 頁（文件根目錄 public）：錯誤 1 項、警告 1 項、提示 0 項；"
+                                "達「錯誤」以上 1 項，未通過")
     assert "local.invalid" not in res.stdout and "siteaudit-local" not in res.stdout
 
 
@@ -86,7 +88,8 @@ def test_json_format_names_targets_by_path(pages):
     got = {(f["rule"], f["detail"]["target"], f["message"]) for f in data["findings"]}
     assert got == {
         ("link.broken", "public/files/表單.docx", "失效連結：public/files/表單.docx（HTTP 404）"),
-        ("attachment.no-odf", "public/files/表單.docx", "可編輯檔案（DOCX）未同時提供 ODF 格式：public/files/表單.docx"),
+        ("attachment.no-odf", "public/files/表單.docx",
+         "可編輯檔案（DOCX）未同時提供 ODF 格式：public/files/表單.docx"),
     }
     assert data["summary"] == {"pages": 1, "findings": 2, "error": 1, "warning": 1, "notice": 0, "failing": 2,
                                "suppressed": 0, "complete": True}

@@ -9,11 +9,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from test_check_cli import AS_OF, write
 
 from crawler import cli
 from crawler.errors import UsageError
 from crawler.local import LocalSite, collect_targets, document_root
-from test_check_cli import AS_OF, write
 
 
 def git_init(path: Path) -> None:
@@ -121,7 +121,8 @@ def build_tree(repo: Path) -> list[Path]:
         "privacy.html": '<a href="/sitemap.html">導覽</a>',
         "news/index.html": '<a href="2026/a1.html">a1</a> <a href="../index.html">回首頁</a>',
         "services/index.html": '<a href="forms/">表單</a>',
-        "services/forms/index.html": '<a href="f1.html">f1</a> <a href="../../files/%E7%94%B3%E8%AB%8B%E6%9B%B8.odt">申請書</a>',
+        "services/forms/index.html": '<a href="f1.html">f1</a>'
+                                     ' <a href="../../files/%E7%94%B3%E8%AB%8B%E6%9B%B8.odt">申請書</a>',
         "english/index.html": '<a href="../index.html">中文</a>',
         "contact/index.html": '<a href="/about.html#contact">聯絡</a>',
     }

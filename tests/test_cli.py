@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-
-from crawler import cli
 from crawlhelp import run_cli
 from test_check_cli import write
+
+from crawler import cli
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # English that must never reach a person (argparse's and Python's own words).
@@ -28,9 +28,9 @@ def _argparse_messages() -> set[str]:
     tree = ast.parse(Path(argparse.__file__).read_text(encoding="utf-8"))
     out = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "ngettext"):
-            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-                out.add(node.args[0].value)
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "ngettext")
+                and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            out.add(node.args[0].value)
     return out
 
 
@@ -63,7 +63,8 @@ def test_help_is_chinese_and_every_flag_is_described(capsys, command):
     text = _help(capsys, *([command] if command else []))
     assert text.startswith("用法：siteaudit")
     # drop what is no prose: flags, metavars, choices, URLs, file names
-    prose = re.sub(r"\./[\w-]+|\[\[?\w+\]\]?|--?[\w-]+|\{[^}]*\}|[A-Z_]{2,}[\w./:-]*|[\w.-]*\.(?:toml|html?|eml|xml|json|jsonl)\b"
+    prose = re.sub(r"\./[\w-]+|\[\[?\w+\]\]?|--?[\w-]+|\{[^}]*\}|[A-Z_]{2,}[\w./:-]*"
+                   r"|[\w.-]*\.(?:toml|html?|eml|xml|json|jsonl)\b"
                    r"|https?://\S+|redis://\S+|\b(?:siteaudit|axe-core|error|warning|notice|text|json|sarif|github"
                    r"|JUnit|XML|CI|pre-commit|GitHub|Actions|Redis|ODF|AA|git|README|SQLite|start_urls|site"
                    r"|worker|crawl|check|notify|demo|index|DIR|Chromium)\b", "", text)
@@ -224,6 +225,7 @@ def test_bad_input_exits_2_or_3_with_one_chinese_line(tmp_path, name, argv, code
     line = lines[0]
     assert _CJK.search(line) and names in line, (name, line)
     # flags, file names, URLs, paths and quoted values are no prose
-    prose = re.sub(r"\./[\w-]+|\[\[?\w+\]\]?|--?[\w-]+|\S+\.(?:html|json|csv|xml|toml)|\S*://\S*|[\w/.-]*/[\w/.-]+|'[^']*'", "", line)
+    prose = re.sub(r"\./[\w-]+|\[\[?\w+\]\]?|--?[\w-]+|\S+\.(?:html|json|csv|xml|toml)|\S*://\S*"
+                   r"|[\w/.-]*/[\w/.-]+|'[^']*'", "", line)
     assert not _ENGLISH.search(prose), (name, line)
     assert "Traceback" not in res.stderr and res.stdout == ""
