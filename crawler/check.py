@@ -47,6 +47,7 @@ from crawler.local import (
     check_web_url,
     collect_targets,
     document_root,
+    os_reason,
     read_page,
     serve_root,
 )
@@ -400,7 +401,7 @@ def read_baseline(path: Path, cwd: Path) -> frozenset[str]:
     try:
         text = full.read_bytes().decode("utf-8-sig")
     except OSError as e:
-        raise UsageError(f"無法讀取基準檔 {path}（{e.strerror or '系統無法讀取'}）") from None
+        raise UsageError(f"無法讀取基準檔 {path}（{os_reason(e)}）") from None
     except UnicodeDecodeError:
         raise UsageError(f"--baseline {path} 不是 UTF-8 文字檔，不是 siteaudit 的基準檔") from None
     try:
@@ -440,4 +441,4 @@ def write_atomic(path: Path, text: str) -> None:
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError as e:
-        raise AuditCannotRun(f"無法寫入 {path}（{e.strerror or '系統無法寫入'}）") from None
+        raise AuditCannotRun(f"無法寫入 {path}（{os_reason(e)}）") from None

@@ -332,13 +332,19 @@ def version_lines() -> list[str]:
     return [f"siteaudit 版本：{tool_version()}", f"axe-core（無障礙檢測）：{axe}", f"瀏覽器：{browser or '未安裝'}"]
 
 
+def os_reason(e: OSError) -> str:
+    from crawler.local import os_reason as reason
+
+    return reason(e)
+
+
 def _out_dir(path: Path) -> Path:
     if path.exists() and not path.is_dir():
         raise UsageError(f"--out {path} 已存在且不是目錄")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise AuditCannotRun(f"無法建立輸出目錄 {path}（{e.strerror or '系統無法建立'}）") from None
+        raise AuditCannotRun(f"無法建立輸出目錄 {path}（{os_reason(e)}）") from None
     if not os.access(path, os.W_OK | os.X_OK):
         raise AuditCannotRun(f"輸出目錄 {path} 無法寫入（權限不足）")
     return path
@@ -405,7 +411,7 @@ def cmd_check(opts: Any) -> ExitCode:
         try:  # before the run: a file that cannot be written should not cost a whole check
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise AuditCannotRun(f"無法寫入 {path}（{e.strerror or '系統無法建立目錄'}）") from None
+            raise AuditCannotRun(f"無法寫入 {path}（{os_reason(e)}）") from None
     run = run_check(opts)
     sys.stdout.write(render(run, opts.format))
     sys.stdout.flush()
@@ -500,7 +506,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.CANNOT_RUN
     except OSError as e:
         # the machine, not the input: disk full, a file that vanished mid-run
-        eprint(f"siteaudit: 無法執行檢視：{e.strerror or '系統錯誤'}（{e.filename or type(e).__name__}）")
+        from crawler.local import os_reason
+
+        eprint(f"siteaudit: 無法執行檢視：{os_reason(e)}（{e.filename or '系統錯誤'}）")
         return ExitCode.CANNOT_RUN
     except Exception as e:  # noqa: BLE001 - a defect of siteaudit: one line, and the traceback on request
         if os.environ.get("SITEAUDIT_DEBUG"):

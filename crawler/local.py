@@ -92,17 +92,20 @@ def read_page(path: Path, name: str) -> str:
         with path.open("rb") as fh:
             raw = fh.read(MAX_PAGE_BYTES + 1)
     except OSError as e:
-        raise UsageError(f"無法讀取檢查目標 {name}（{_os_reason(e)}）") from None
+        raise UsageError(f"無法讀取檢查目標 {name}（{os_reason(e)}）") from None
     if len(raw) > MAX_PAGE_BYTES:
         raise UsageError(f"檢查目標 {name} 超過 {MAX_PAGE_BYTES // (1024 * 1024)} MB，不像是網頁")
     return decode_html(raw)
 
 
-def _os_reason(e: OSError) -> str:
+def os_reason(e: OSError) -> str:
+    """Why the system refused, in Chinese (strerror is English)."""
     import errno
 
     return {errno.EACCES: "權限不足", errno.EPERM: "權限不足", errno.ENOENT: "檔案不存在",
-            errno.EISDIR: "是目錄", errno.ELOOP: "符號連結迴圈"}.get(e.errno or 0, "系統無法讀取")
+            errno.EISDIR: "是目錄", errno.ENOTDIR: "路徑中有一段不是目錄", errno.ELOOP: "符號連結迴圈",
+            errno.ENOSPC: "磁碟空間不足", errno.EDQUOT: "超過磁碟配額", errno.EROFS: "檔案系統為唯讀",
+            errno.EFBIG: "檔案過大", errno.ENAMETOOLONG: "檔名過長"}.get(e.errno or 0, "系統拒絕存取")
 
 
 # ---- targets ----------------------------------------------------------------
@@ -124,7 +127,7 @@ def _abspath(p: str | Path, cwd: Path) -> Path:
 
 def _html_files(directory: Path, shown: str) -> list[Path]:
     def fail(e: OSError) -> None:
-        raise UsageError(f"無法讀取目錄 {shown}（{_os_reason(e)}）")
+        raise UsageError(f"無法讀取目錄 {shown}（{os_reason(e)}）")
 
     out: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(directory, onerror=fail):
@@ -148,7 +151,7 @@ def collect_targets(raw: Sequence[str], cwd: Path) -> Targets:
         except FileNotFoundError:
             raise UsageError(f"找不到檢查目標：{target}（應為網址、.html 檔或目錄）") from None
         except OSError as e:
-            raise UsageError(f"無法讀取檢查目標 {target}（{_os_reason(e)}）") from None
+            raise UsageError(f"無法讀取檢查目標 {target}（{os_reason(e)}）") from None
         if stat.S_ISDIR(st.st_mode):
             found = _html_files(path, target)
             if not found:
