@@ -20,7 +20,8 @@ from crawler import cli
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # English that must never reach a person (argparse's and Python's own words).
 _ENGLISH = re.compile(r"\b(usage|error|errors|argument|arguments|required|invalid|choice|expected|unrecognized"
-                      r"|options|positional|show|help message|got|unknown|key|not found|Traceback|Errno|denied|directory|such)\b",
+                      r"|options|positional|show|help message|got|unknown|key|not found|Traceback|Errno"
+                      r"|denied|directory|such)\b",
                       re.I)
 
 
