@@ -128,6 +128,6 @@ def check(page: Page, ctx: CheckContext) -> Iterator[Finding]:
             continue
         yield page.finding(
             CHECK, "attachment.no-odf", _RULE["attachment.no-odf"].severity,
-            f"可編輯檔案（{ext.upper()}）未同時提供 ODF 格式：{target}",
+            f"可編輯檔案（{ext.upper()}）未同時提供 ODF 格式：{ctx.name_of(target) if ctx.namer else target}",
             target=target,
         )

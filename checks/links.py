@@ -15,7 +15,6 @@ from urllib.parse import unquote
 
 from checks.model import CheckContext, FailureStatus, Finding, LinkOutcome, Rule, Severity
 from checks.page import Page
-from checks.urls import display_url
 
 CHECK = "links"
 
@@ -116,7 +115,7 @@ def check(page: Page, ctx: CheckContext) -> Iterator[Finding]:
                     detail["redirects"] = list(result.redirects)
                 if result.error:
                     detail["error"] = result.error
-                shown = display_url(link.url)
+                shown = ctx.name_of(link.url)
                 if result.outcome is LinkOutcome.broken:
                     yield page.finding(CHECK, "link.broken", Severity.error,
                                        f"失效連結：{shown}（{describe_status(result.status)}）", **detail)
@@ -139,5 +138,5 @@ def check(page: Page, ctx: CheckContext) -> Iterator[Finding]:
             continue
         reported.add(link.target)
         yield page.finding(CHECK, "link.anchor-missing", Severity.warning,
-                           f"錨點不存在：{display_url(link.target)}（目標頁沒有 id 或 name 為「{frag}」的元素）",
+                           f"錨點不存在：{ctx.name_of(link.target)}（目標頁沒有 id 或 name 為「{frag}」的元素）",
                            target=link.target, element=link.element, **_place(link.line, link.text))

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum, StrEnum
 from typing import Any
+from urllib.parse import unquote
+
+from checks.urls import display_url
 
 
 class Severity(IntEnum):
@@ -252,3 +255,17 @@ class CheckContext:
     frozen_values: Mapping[str, str] = field(default_factory=dict)
     # page url -> axe-core result dict ({"violations": [...], "incomplete": [...]})
     axe_results: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # How people call a URL in messages: `siteaudit check` names the files of
+    # its document root by their path from the working directory (SPEC
+    # "check"), so messages are right from the start.  A pure function of
+    # the URL (fragment removed); None, or no namer (the crawl): the URL
+    # itself as `display_url` shows it.
+    namer: Callable[[str], str | None] | None = None
+
+    def name_of(self, url: str) -> str:
+        """A URL as a person reads it (see `namer`)."""
+        base, sep, fragment = url.partition("#")
+        name = self.namer(base) if self.namer is not None else None
+        if name is None:
+            return display_url(url)
+        return f"{name}#{unquote(fragment)}" if sep else name

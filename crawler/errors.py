@@ -1,8 +1,23 @@
-"""Failures to run (as opposed to findings, which are data).
+"""Failures to run (as opposed to findings, which are data), and the exit codes.
 
-The CLI maps each to an exit code (SPEC "Exit codes"): ConfigError and
-UsageError -> 2, AuditCannotRun -> 3.
+SPEC "Command line / Exit codes".  Findings are values; a failure to run is
+one of the exceptions below, whose message is the one Traditional Chinese
+line a person reads.  `crawler.cli.main()` is the only place that turns them
+into an `ExitCode`: ConfigError and UsageError -> USAGE (2), AuditCannotRun
+-> CANNOT_RUN (3).  No other module calls `sys.exit`.
 """
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The process exit status of every `siteaudit` command (SPEC "Exit codes")."""
+
+    OK = 0  # ran, and nothing reached --fail-on
+    FINDINGS = 1  # findings at or above --fail-on
+    USAGE = 2  # bad usage or bad config
+    CANNOT_RUN = 3  # the audit could not run, or is incomplete
 
 
 class UsageError(Exception):

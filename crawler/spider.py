@@ -94,6 +94,11 @@ class SiteSpider(scrapy.Spider):
         self.sitemap_files = 0
         # Documents (issue 13): read once per run, remembered across runs.
         self.documents_on = self.mode is CrawlMode.site and config.attachments.documents
+        # In targets mode each start URL is fetched as a page by its own start
+        # request; a link to it from another target needs no HEAD check first
+        # (issue 9: 30 pages linking to each other were fetched twice).
+        self.start_set = {h.url for u in self.start_urls if isinstance(h := resolve(u, u), WebUrl)} \
+            if self.mode is CrawlMode.targets else set()
         self.doccache: Any = None
         self.doc_tmp: Path | None = None
 
@@ -176,6 +181,8 @@ class SiteSpider(scrapy.Spider):
         # once rather than HEAD now and GET again for the anchor
         with_fragment = {link.url for link in links if link.fragment}
         for link in links:
+            if link.url in self.start_set:
+                continue  # fetched as a page by its own start request
             yield self.request_for(link, depth + 1, chain_key, run, need_body=link.url in with_fragment)
 
     # ---- responses --------------------------------------------------------

@@ -54,3 +54,32 @@ def test_findings_outside_the_lists_still_fail() -> None:
 def test_no_pages() -> None:
     root = ET.fromstring(junit_xml([], [], ["link.broken"]))
     assert root.get("tests") == "0" and root.findall("testsuite") == []
+
+
+def test_below_fail_on_goes_to_system_out_and_passes() -> None:
+    findings = [
+        f(A, "link.broken", Severity.error, "失效連結：x（HTTP 404）", target="x", status=404, element="a", line=9),
+        f(A, "link.anchor-missing", Severity.warning, "錨點不存在：y#z", target="y#z"),
+        f(B, "freshness.unknown", Severity.notice, "找不到更新日期"),
+    ]
+    root = ET.fromstring(junit_xml(findings, [A, B], ["link.broken", "link.anchor-missing", "freshness.unknown"],
+                                   fail_on=Severity.error))
+    a = root.find(f"testsuite[@name='{A}']")
+    assert a.get("failures") == "1" and root.get("failures") == "1"
+    broken = a.find("testcase[@name='link.broken']")
+    assert broken.find("failure").text.startswith("[錯誤] 第 9 行：失效連結")
+    anchor = a.find("testcase[@name='link.anchor-missing']")
+    assert anchor.find("failure") is None and anchor.find("system-out").text.startswith("[警告] 錨點不存在")
+    b = root.find(f"testsuite[@name='{B}']")
+    assert b.get("failures") == "0"
+    assert "找不到更新日期" in b.find("testcase[@name='freshness.unknown']/system-out").text
+    # --fail-on warning: the warning fails too, the notice still does not
+    root = ET.fromstring(junit_xml(findings, [A, B], ["link.broken"], fail_on=Severity.warning))
+    assert root.get("failures") == "2"
+
+
+def test_a_page_not_audited_is_an_error_case() -> None:
+    root = ET.fromstring(junit_xml([], [A], ["link.broken"], not_audited=[(A, "無障礙檢測失敗：逾時")]))
+    suite = root.find("testsuite")
+    assert (suite.get("errors"), suite.get("tests"), root.get("errors")) == ("1", "2", "1")
+    assert suite.find("testcase[@name='無法檢查']/error").get("message") == "無障礙檢測失敗：逾時"
