@@ -28,9 +28,13 @@ Traps, decided on shapes (no config needed):
 * a chain of more than `CHAIN_LIMIT` pages, each found on the previous one,
   with the same chain key (an endless calendar "next month", a paginator with
   no end, a fresh token on every click);
-* more than `PATTERN_BUDGET` pages of one chain key (fan-out traps: every
-  page linking to twenty new variants), or `TOKEN_BUDGET` when the path holds
-  a token (the same pages again under a session in the path);
+* more than `FANOUT_BUDGET` pages of one chain key found deep inside such a
+  chain (more than `DEEP_RUN` hops): fan-out traps, every page linking to
+  several new variants of itself.  A real archive's items are found from its
+  list pages (another shape), so few of them sit deep in a chain of their own;
+* more than `PATTERN_BUDGET` pages of one chain key in all, or `TOKEN_BUDGET`
+  when the path holds a token (the same pages again under a session in the
+  path);
 * a URL longer than 1,024 characters, or a path repeating one segment more
   than 3 times (`/a/b/a/b/a/b/…` from a relative-link bug).
 
@@ -56,6 +60,8 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from crawler.config import safe_search
 
 CHAIN_LIMIT = 40
+DEEP_RUN = 2
+FANOUT_BUDGET = 300
 PATTERN_BUDGET = 5000
 TOKEN_BUDGET = 100
 MAX_URL_LENGTH = 1024
@@ -69,6 +75,7 @@ _STEM = re.compile(r"^(?P<stem>[^.]+)(?P<ext>\.[A-Za-z0-9]{1,5})$")
 
 TRAP_REASON_CHAIN = "連續 {n} 頁只有網址中的日期、數字或參數不同（例如無止境的行事曆或分頁），疑似爬蟲陷阱"
 TRAP_REASON_BUDGET = "同一種網址樣式已超過 {n} 頁，疑似爬蟲陷阱"
+TRAP_REASON_FANOUT = "同一種網址樣式一再衍生新網址（已有 {n} 頁是由同樣式網頁連續連出），疑似爬蟲陷阱"
 TRAP_REASON_LONG = "網址超過 1,024 個字元，疑似爬蟲陷阱"
 TRAP_REASON_REPEAT = "網址路徑重複同一段超過 3 次（常見於相對連結錯誤），疑似爬蟲陷阱"
 
@@ -109,6 +116,7 @@ class TrapGuard:
     pattern_budget: int = PATTERN_BUDGET
     token_budget: int = TOKEN_BUDGET
     pages_per_chain_key: Counter[str] = field(default_factory=Counter)
+    deep_per_chain_key: Counter[str] = field(default_factory=Counter)
     skipped: list[dict[str, str]] = field(default_factory=list)
     skipped_count: int = 0
 
@@ -125,13 +133,18 @@ class TrapGuard:
         if run > self.chain_limit:
             return TRAP_REASON_CHAIN.format(n=self.chain_limit)
         shape = url_shape(url)
+        if run > DEEP_RUN and self.deep_per_chain_key[shape.chain_key] >= FANOUT_BUDGET:
+            return TRAP_REASON_FANOUT.format(n=FANOUT_BUDGET)
         budget = self.token_budget if shape.has_token else self.pattern_budget
         if self.pages_per_chain_key[shape.chain_key] >= budget:
             return TRAP_REASON_BUDGET.format(n=budget)
         return None
 
-    def admit(self, url: str) -> None:
-        self.pages_per_chain_key[url_shape(url).chain_key] += 1
+    def admit(self, url: str, run: int = 0) -> None:
+        key = url_shape(url).chain_key
+        self.pages_per_chain_key[key] += 1
+        if run > DEEP_RUN:
+            self.deep_per_chain_key[key] += 1
 
     def record(self, url: str, reason: str) -> None:
         self.skipped_count += 1
@@ -243,7 +256,7 @@ class ScopeGuardMiddleware(BaseSpiderMiddleware):
             self.limited += 1
             return self.as_check(request)
         self.pages.add(url)
-        self.guard.admit(url)
+        self.guard.admit(url, request.meta.get("chain", 0))
         return request
 
     def as_check(self, request: Request) -> Request:
