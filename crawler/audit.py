@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from checks.model import Finding, Severity
 from checks.a11y_spec import edition_name
+from checks.links import describe_status
 from crawler.config import Config
 from crawler.crawl import CrawlResult, CrawlSession, versions
 from crawler.errors import AuditCannotRun, AuditInterrupted, UsageError
@@ -243,8 +244,7 @@ def _run_locked(cfg: Config, out_dir: Path, as_of: date, *, resume: bool, progre
         if store.page_count() == 0:
             start = cfg.site.start_urls[0]
             res = store.link_results().get(start)
-            why = f"HTTP {res.status}" if res and isinstance(res.status, int) else (
-                f"{res.status}" if res else "沒有回應")
+            why = describe_status(res.status) if res else "沒有回應"
             raise AuditCannotRun(f"無法取得起始網頁 {start}（{why}）：請確認網址與網路連線，或 robots.txt 是否禁止")
         judged = judge_store(cfg, store, as_of, progress=progress)
         t2 = time.monotonic()

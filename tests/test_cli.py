@@ -149,6 +149,17 @@ def _make_files(tmp: Path) -> None:
     (tmp / "junit-dir").mkdir()
     (tmp / "bad.toml").write_text("[links]\ntimeout = \"soon\"\n", encoding="utf-8")
     (tmp / "unknown.toml").write_text("[links]\nspeed = 1\n", encoding="utf-8")
+    # issue 11's hostile configs
+    (tmp / "deep.toml").write_text("x = " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    (tmp / "months.toml").write_text("[freshness]\nmax_age_months = 1e8\n", encoding="utf-8")
+    (tmp / "retries.toml").write_text("[links]\nretries = 1000000000\n", encoding="utf-8")
+    (tmp / "tag.toml").write_text("[accessibility]\ntags = [\"bogus-tag\"]\n", encoding="utf-8")
+    (tmp / "regex.toml").write_text("[crawl]\nexclude = [\"(x+x+)+y\"]\n", encoding="utf-8")
+    (tmp / "zero.toml").write_text("[metadata]\nvocabularies = {theme = \"/dev/zero\"}\n", encoding="utf-8")
+    (tmp / "codes.csv").write_bytes(b"\x00\xff\xfe\x00" * 64)
+    (tmp / "vocab.toml").write_text("[metadata]\nvocabularies = {theme = \"codes.csv\"}\n", encoding="utf-8")
+    (tmp / "spec.toml").write_text("[accessibility]\nspec = \"2.2\"\n", encoding="utf-8")
+    (tmp / "timeout.toml").write_text("[links]\ntimeout = 2.5\n[crawl]\nmax_pages = -1\n", encoding="utf-8")
 
 
 TMP = Path("/{tmp}")  # the table names files in the test's tmp_path through this placeholder
@@ -207,6 +218,31 @@ def _bad_inputs(tmp: Path = TMP) -> list:
                      "links.timeout", {}),
         pytest.param("config unknown key", ["check", s, n, "--config", str(tmp / "unknown.toml")], 2,
                      "links.speed", {}),
+        ("config 5000-deep TOML", ["crawl", "http://127.0.0.1:9/", "--config", str(tmp / "deep.toml"), n], 2,
+         "deep.toml", {}),
+        ("config max_age_months = 1e8", ["crawl", "http://127.0.0.1:9/", "--config", str(tmp / "months.toml"), n],
+         2, "freshness.max_age_months", {}),
+        ("config retries = 1000000000", ["crawl", "http://127.0.0.1:9/", "--config", str(tmp / "retries.toml"), n],
+         2, "links.retries", {}),
+        ("config unknown axe tag", ["crawl", "http://127.0.0.1:9/", "--config", str(tmp / "tag.toml")], 2,
+         "bogus-tag", {}),
+        ("config catastrophic regex", ["crawl", "http://127.0.0.1:9/", "--config", str(tmp / "regex.toml"), n], 2,
+         "crawl.exclude", {}),
+        ("config vocabulary /dev/zero", ["crawl", "http://127.0.0.1:9/", "--config", str(tmp / "zero.toml"), n], 2,
+         "/dev/zero", {}),
+        ("config vocabulary binary", ["crawl", "http://127.0.0.1:9/", "--config", str(tmp / "vocab.toml"), n], 2,
+         "codes.csv", {}),
+        ("config unknown edition", ["crawl", "http://127.0.0.1:9/", "--config", str(tmp / "spec.toml"), n], 2,
+         "accessibility.spec", {}),
+        ("config timeout 2.5 accepted, max_pages -1 not",
+         ["crawl", "http://127.0.0.1:9/", "--config", str(tmp / "timeout.toml"), n], 2, "crawl.max_pages", {}),
+        ("crawl file:///etc/passwd", ["crawl", "file:///etc/passwd", n], 2, "file:///etc/passwd", {}),
+        ("crawl --as-of out of range", ["crawl", "http://127.0.0.1:9/", "--as-of", "0001-01-01", n], 2, "--as-of",
+         {}),
+        ("crawl --resume without an audit", ["crawl", "http://127.0.0.1:9/", "--out", str(tmp / "other"), "--resume",
+                                              n], 2, "--resume", {}),
+        ("crawl site unreachable", ["crawl", "http://127.0.0.1:9/", "--out", str(tmp / "out9"), "--quiet", n], 3,
+         "127.0.0.1:9", {}),
     ]
 
 
