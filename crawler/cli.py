@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from checks.model import Severity
-from crawler.errors import AuditCannotRun, ConfigError, ExitCode, UsageError
+from crawler.errors import AuditCannotRun, AuditInterrupted, ConfigError, ExitCode, UsageError
 
 # ---- argparse in Traditional Chinese ---------------------------------------------
 
@@ -212,6 +212,7 @@ class CrawlOptions:
     queue: str | None = None
     history: Path | None = None
     quiet: bool = False
+    keep_state: bool = False
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,8 @@ def build_parser() -> Parser:
                    help="把待檢視的網址放在 Redis 佇列，由多個 siteaudit worker 分工")
     c.add_argument("--history", metavar="FILE", help="歷史紀錄 SQLite 檔，用於和上次比較（預設見 README）")
     c.add_argument("--quiet", action="store_true", help="不顯示進度")
+    c.add_argument("--keep-state", action="store_true",
+                   help="檢視完成後保留 --out/.state 工作資料（預設刪除；中斷或未完成時一律保留以便 --resume）")
     common(c)
 
     k = sub.add_parser("check", help="發布前檢查指定的網頁（不遞迴）",
@@ -389,7 +392,8 @@ def cmd_crawl(opts: CrawlOptions) -> ExitCode:
         from reports.history import default_history_path
 
         history = opts.history or default_history_path(out)
-        result = run_audit(cfg, out, opts.as_of, resume=opts.resume, progress=not opts.quiet, history_path=history)
+        result = run_audit(cfg, out, opts.as_of, resume=opts.resume, progress=not opts.quiet, history_path=history,
+                           keep_state=opts.keep_state)
     _print_result(result)
     print(out / "report.html")
     if not result.complete:
@@ -461,7 +465,7 @@ def options_for(args: argparse.Namespace) -> Any:
                             max_pages=args.max_pages, concurrency=args.concurrency, no_a11y=args.no_a11y,
                             no_external=args.no_external, resume=args.resume,
                             fail_on=Severity.parse(args.fail_on) if args.fail_on else None, queue=args.queue,
-                            history=_path(args.history), quiet=args.quiet)
+                            history=_path(args.history), quiet=args.quiet, keep_state=args.keep_state)
     if args.command == "check":
         from crawler.check import CheckOptions
 
@@ -498,6 +502,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError) as e:
         eprint(f"siteaudit: {e}")
         return ExitCode.USAGE
+    except AuditInterrupted as e:
+        eprint(f"siteaudit: {e}")
+        return ExitCode.CANNOT_RUN
     except AuditCannotRun as e:
         eprint(f"siteaudit: 無法執行檢視：{e}")
         return ExitCode.CANNOT_RUN
