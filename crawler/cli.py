@@ -270,7 +270,7 @@ def build_parser() -> Parser:
     c.add_argument("--history", metavar="FILE", help="歷史紀錄 SQLite 檔，用於和上次比較（預設見 README）")
     c.add_argument("--quiet", action="store_true", help="不顯示進度")
     c.add_argument("--keep-state", action="store_true",
-                   help="檢視完成後保留 --out/.state 工作資料（預設刪除；中斷或未完成時一律保留以便 --resume）")
+                   help="檢視完成後保留輸出目錄中的工作資料（預設刪除；中斷或未完成時一律保留，以便 --resume）")
     common(c)
 
     k = sub.add_parser("check", help="發布前檢查指定的網頁（不遞迴）",
