@@ -8,18 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from crawler.config import Config
+
+# The defaults of `scrapy crawl site` are the Config's (crawler/config.py is
+# the one place defaults are written); settings_for() overrides them per audit.
+_DEFAULTS = Config()
+
 BOT_NAME = "siteaudit"
 SPIDER_MODULES = ["crawler.spider"]
 NEWSPIDER_MODULE = "crawler.spider"
 
-ROBOTSTXT_OBEY = True
-USER_AGENT = "siteaudit (+https://example.invalid/contact)"
-CONCURRENT_REQUESTS = 16
+ROBOTSTXT_OBEY = _DEFAULTS.crawl.obey_robots
+USER_AGENT = _DEFAULTS.crawl.user_agent
+CONCURRENT_REQUESTS = _DEFAULTS.crawl.concurrency
 # Hosts other than the audited site (external link targets) get this many
 # parallel requests at most: one external server is never hammered.
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
-DOWNLOAD_TIMEOUT = 10
-RETRY_TIMES = 2
+DOWNLOAD_TIMEOUT = _DEFAULTS.links.timeout
+RETRY_TIMES = _DEFAULTS.links.retries
 REDIRECT_MAX_TIMES = 20
 # A meta-refresh page is a page to audit; its target is one of its links.
 METAREFRESH_ENABLED = False
@@ -32,7 +38,7 @@ LOG_LEVEL = "WARNING"
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.0
 AUTOTHROTTLE_MAX_DELAY = 10.0
-AUTOTHROTTLE_TARGET_CONCURRENCY = 16.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = float(_DEFAULTS.crawl.concurrency)
 HTTPERROR_ALLOW_ALL = True
 REFERER_ENABLED = True
 # Breadth-first: pages near the home page first (what a reviewer cares about

@@ -23,6 +23,7 @@ SOFFICE=${SOFFICE:-/usr/bin/soffice}
 PDFINFO=${PDFINFO:-/usr/bin/pdfinfo}
 REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
 FC_LIST=${FC_LIST:-fc-list}
+NPM=${NPM:-npm}
 
 have_cjk_font() {
     "$FC_LIST" 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk\|noto serif cjk"
@@ -32,7 +33,7 @@ required=""
 [ -x "$CHROMIUM" ] || required="$required chromium"
 [ -x "$CHROMEDRIVER" ] || required="$required chromium-driver"
 have_cjk_font || required="$required fonts-wqy-microhei fontconfig"
-command -v npm >/dev/null 2>&1 || required="$required npm"
+command -v "$NPM" >/dev/null 2>&1 || required="$required npm"
 
 extras=""
 if [ "$WANT" = test ]; then
@@ -67,7 +68,8 @@ fi
 # All at once failed (no sudo, no network to the mirror, a package unknown):
 # the browser is what the audit cannot do without.
 if [ -n "$required" ]; then
-    echo "siteaudit：無法自動安裝$(echo " $required")，請以系統管理員身分執行：sudo apt-get install -y$(echo " $required")" >&2
+    required=$(echo $required)
+    echo "siteaudit：無法自動安裝 $required，請以系統管理員身分執行：sudo apt-get install -y $required" >&2
     exit 1
 fi
 if [ "$as_root" != none ]; then
@@ -77,6 +79,7 @@ else
     missing=$extras
 fi
 if [ -n "${missing:-}" ]; then
-    echo "siteaudit：無法自動安裝$(echo " $missing")，相關測試將略過；要執行它們請先執行：sudo apt-get install -y$(echo " $missing")" >&2
+    missing=$(echo $missing)
+    echo "siteaudit：無法自動安裝 $missing，相關測試將略過；要執行它們請先執行：sudo apt-get install -y $missing" >&2
 fi
 exit 0
