@@ -26,11 +26,16 @@ import zlib
 from datetime import date, timedelta
 from pathlib import Path
 
+# A script of the project (python bench/generate_site.py): the document maker
+# lives in tools/, beside the sample site's builder.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tools.sampledocs import odf_bytes, pdf_bytes  # noqa: E402
+
 SITE = "標準檢驗局基準分局"  # fictional
 AGENCY = "經濟部標準檢驗局基準分局"
 MENU_LINKS = 150
 BROKEN_EVERY = 100  # one page in BROKEN_EVERY links to a missing target
-ATTACHMENTS = 40  # a shared pool of (pdf, odt) pairs
+ATTACHMENTS = 150  # a shared pool of (pdf, odt) pairs: 300 real documents, each read once per run
 
 SECTION_NAMES = [
     ("about", "分局簡介"), ("news", "最新消息"), ("inspection", "檢驗業務"), ("measurement", "度量衡業務"),
@@ -113,11 +118,14 @@ def generate(out: Path, pages: int = 2000, seed: int = 1) -> dict:
               f'<p><img src="/images/badge.png" alt="通過AA等級無障礙網頁檢測" width="88" height="31"></p></footer>')
 
     files = 0
-    # Attachments shared by all pages (pdf + odt: no attachment.no-odf noise).
+    # Attachments shared by all pages (pdf + odt: no attachment.no-odf noise),
+    # real documents with their own title, subject and author, so the crawl
+    # reads them and finds nothing wrong (zero false alarms).
     (out / "files").mkdir(exist_ok=True)
     for a in range(ATTACHMENTS):
-        (out / "files" / f"form{a:03d}.pdf").write_bytes(b"%PDF-1.4\n% placeholder\n%%EOF\n")
-        (out / "files" / f"form{a:03d}.odt").write_bytes(b"PK\x03\x04 placeholder odt")
+        meta = {"title": f"申請表 {a:03d}", "subject": "申請書表", "creator": AGENCY}
+        (out / "files" / f"form{a:03d}.pdf").write_bytes(pdf_bytes(text=f"Form {a:03d}", **meta))
+        (out / "files" / f"form{a:03d}.odt").write_bytes(odf_bytes("odt", body=f"申請表 {a:03d}", **meta))
         files += 2
     (out / "images").mkdir(exist_ok=True)
     (out / "images" / "logo.png").write_bytes(_png((0, 70, 140)))
