@@ -509,7 +509,9 @@ def roc_datetime(text: Any, tz: tzinfo | None = None) -> str:
         dt = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
         return str(text)
-    if dt.tzinfo is not None:
+    # A timestamp with a non-zero offset is already in the audit machine's
+    # zone (crawler.audit writes local time); UTC ones are shown in ours.
+    if dt.tzinfo is not None and (tz is not None or not dt.utcoffset()):
         dt = dt.astimezone(tz)
     return f"{roc_date(dt.date())} {dt.hour:02d}:{dt.minute:02d}"
 

@@ -108,6 +108,12 @@ class Form:
         return [items[i:i + 2] for i in range(0, len(items), 2)]
 
 
+def sheet_title(name: str) -> str:
+    """A worksheet name both programs accept: no []:*?/\\, no edge apostrophes, at most 31 characters."""
+    text = "".join("_" if ch in "[]:*?/\\" or ch < " " else ch for ch in name).strip("' ")
+    return text[:31] or "工作表"
+
+
 def _half(ncols: int) -> int:
     return max(2, ncols // 2)
 
@@ -135,7 +141,7 @@ def write_xlsx(form: Form, path: str | Path) -> Path:
     path = Path(path)
     wb = Workbook()
     ws = wb.active
-    ws.title = (form.sheet_name or form.title)[:31]
+    ws.title = sheet_title(form.sheet_name or form.title)
     thin = Side(style="thin", color="808080")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
     head_fill = PatternFill("solid", fgColor="DDE6F0")
@@ -346,7 +352,7 @@ def write_ods(form: Form, path: str | Path) -> Path:
     table_style = Style(name="ta1", family="table", masterpagename=master)
     table_style.addElement(TableProperties(display="true", writingmode="lr-tb"))
     doc.automaticstyles.addElement(table_style)
-    table = Table(name=(form.sheet_name or form.title)[:31], stylename=table_style)
+    table = Table(name=sheet_title(form.sheet_name or form.title), stylename=table_style)
     for i, width in enumerate(widths):
         cs = Style(name=f"co{i}", family="table-column")
         # An XLSX character cell is ~0.19 cm at the default font; the same scale keeps both alike.

@@ -89,7 +89,8 @@ def summary_rows(run: AuditRun) -> list[list[Cell]]:
         overall = RESULT_IMPROVE
     else:
         overall = RESULT_OK if run.whole_site else RESULT_INCOMPLETE
-    rows.append(["合計", "", "", total.pages, *(total.counts[c] for c in COUNT_COLUMN_NAMES),
+    rows.append(["合計", "", "", total.pages,
+                 *(total.counts[c] if run.column_checked(c) else NOT_CHECKED for c in COUNT_COLUMN_NAMES),
                  overall, f"共 {len(stats)} 個目錄"])
     return rows
 
