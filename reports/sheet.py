@@ -94,6 +94,7 @@ class Form:
     total_row: bool = False  # the last row is a 合計 row
     signoff: bool = True
     sheet_name: str = ""
+    table_title: str = ""  # a title row above the main table (the unit lists have two tables)
     bad_values: frozenset[str] = frozenset({"待改善"})
     # Extra tables after the main one (title, columns, rows): e.g. the unit's other findings.
     parts: list[tuple[str, tuple[str, ...], list[list[Cell]]]] = field(default_factory=list)
@@ -101,6 +102,12 @@ class Form:
     @property
     def ncols(self) -> int:
         return len(self.columns)
+
+    @property
+    def running_header(self) -> str:
+        if not self.sheet_name or self.sheet_name in self.title:
+            return self.title
+        return f"{self.title}（{self.sheet_name}）"
 
     def header_pairs(self) -> list[list[tuple[str, str]]]:
         """The header block two label/value pairs to a row: half the lines on paper."""
@@ -172,7 +179,9 @@ def write_xlsx(form: Form, path: str | Path) -> Path:
         tallest = 1
         for k, (label, value) in enumerate(pairs):
             c0, lab_end, c_end = _pair_columns(k, n, widths)
-            put(r, c0, label).font = bold
+            lab = put(r, c0, label)
+            lab.font = bold
+            lab.alignment = Alignment(vertical="top")
             if lab_end > c0:
                 ws.merge_cells(start_row=r, start_column=c0, end_row=r, end_column=lab_end)
             put(r, lab_end + 1, value).font = base
@@ -226,7 +235,7 @@ def write_xlsx(form: Form, path: str | Path) -> Path:
             ws.row_dimensions[r].height = row_height(row, widths)
         return head, r
 
-    header_row, r = table(None, form.columns, form.rows, form.total_row, r)
+    header_row, r = table(form.table_title or None, form.columns, form.rows, form.total_row, r)
     for title, cols, rows in form.parts:
         r += 1
         ws.row_dimensions[r].height = 8
@@ -253,9 +262,8 @@ def write_xlsx(form: Form, path: str | Path) -> Path:
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.6
     ws.page_margins.header = ws.page_margins.footer = 0.25
-    running = form.title if not form.sheet_name or form.sheet_name == form.title else f"{form.title}（{form.sheet_name}）"
     for hf in (ws.oddHeader, ws.evenHeader, ws.firstHeader):
-        hf.center.text = running
+        hf.center.text = form.running_header
         hf.center.size = 9
     for hf in (ws.oddFooter, ws.evenFooter, ws.firstFooter):
         hf.center.text = FOOTER.format(page="&P", pages="&N")
@@ -299,8 +307,7 @@ def write_ods(form: Form, path: str | Path) -> Path:
     doc.automaticstyles.addElement(layout)
     master = MasterPage(name="Default", pagelayoutname=layout)
     head = Header()
-    head.addElement(P(text=form.title if not form.sheet_name or form.sheet_name == form.title
-                      else f"{form.title}（{form.sheet_name}）"))
+    head.addElement(P(text=form.running_header))
     master.addElement(head)
     foot = Footer()
     fp = P(text="第 ")
@@ -422,6 +429,8 @@ def write_ods(form: Form, path: str | Path) -> Path:
                     cells.append(text_cell(v, total_st if last else (bad_st if bad else body_st)))
             add_row(parent, cells, row_height(values, widths))
 
+    if form.table_title:
+        add_row(table, spanned(form.table_title, part_st, n), 20)
     body(table, form.columns, form.rows, form.total_row, True)
     for title, cols, rows in form.parts:
         add_row(table, [TableCell()], 8)

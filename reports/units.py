@@ -31,7 +31,9 @@ from reports.summary import banner_lines
 UNITS_DIR = "units"
 TITLE = "網頁檢視清單"
 STALE_COLUMNS = ("網頁標題", "網址", "最後更新", "日期來源", "逾期天數")
-STALE_WIDTHS = (34, 60, 17, 17, 9)
+# One grid for both tables: 問題說明 and 如何修正 need room, so the stale table's
+# date columns are wider than they need be.
+WIDTHS = (24, 46, 36, 40, 9)
 OTHER_COLUMNS = ("問題類別", "網頁", "問題說明", "如何修正", "嚴重度")
 _RESERVED = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 _WINDOWS_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -117,8 +119,9 @@ def unit_form(run: AuditRun, g: UnitGroup) -> sheet.Form:
     ]
     parts = [(f"其他問題（{len(g.others)} 項）", OTHER_COLUMNS, other_rows(run, g))] if g.others else []
     return sheet.Form(
-        title=f"{TITLE}：逾期未更新網頁（{len(g.stale)} 頁）", header=header, columns=STALE_COLUMNS,
-        widths=STALE_WIDTHS, rows=stale_rows(run, g) or [["沒有逾期未更新的網頁。", "", "", "", ""]],
+        title=f"{TITLE}：{g.unit}", header=header, columns=STALE_COLUMNS,
+        table_title=f"逾期未更新網頁（{len(g.stale)} 頁）",
+        widths=WIDTHS, rows=stale_rows(run, g) or [["沒有逾期未更新的網頁。", "", "", "", ""]],
         numeric=frozenset({4}), banner=banner_lines(run), sheet_name=g.unit, parts=parts,
         bad_values=frozenset(),
     )
