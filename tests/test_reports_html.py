@@ -400,8 +400,9 @@ def test_phone_width_summary_reflows_into_cards(tmp_path: Path) -> None:
         pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver")
     run = load_run(S.basic_run(tmp_path / "audit"))
     path = write_html(run, tmp_path / "audit" / "report.html")
-    b = P.Browser(width=390, height=844)
+    b = P.Browser()
     try:
+        b.phone(390, 844)
         b.open(path, "#summary")
         d = b.d
         width = d.execute_script("return window.innerWidth")

@@ -71,6 +71,12 @@
     if (f.section === undefined) f.section = -2;
     return f;
   }
+  function clearFields() {
+    // Not form.reset(): its "reset" event would re-apply and clear the group filter after us.
+    var E = form.elements;
+    FIELDS.forEach(function (k) { E[k].value = k === "view" ? "group" : ""; });
+    if (E["new"]) E["new"].checked = false;
+  }
   function toFragment() {
     var E = form.elements, parts = [];
     FIELDS.forEach(function (k) {
@@ -82,9 +88,8 @@
   }
   function fromFragment(hash) {
     if (hash.indexOf("#explorer?") !== 0) return false;
-    form.reset();
     var E = form.elements;
-    E.group.value = "";
+    clearFields();
     hash.slice(10).split("&").forEach(function (kv) {
       var i = kv.indexOf("="), k = i < 0 ? kv : kv.slice(0, i), v = i < 0 ? "" : kv.slice(i + 1);
       try { v = decodeURIComponent(v.replace(/\+/g, " ")); } catch (e) { return; }
@@ -337,7 +342,8 @@
     items.forEach(function (fi) {
       var f = data.findings[fi], pg = data.pages[f[0]], li = el("li", "f");
       var h = el("div", "f-head");
-      h.appendChild(linkOrText(pg[0], pg[1] || shownUrl(pg)));
+      // On paper the page is text: its address is printed beside it.
+      h.appendChild(withEvidence ? linkOrText(pg[0], pg[1] || shownUrl(pg)) : el("strong", null, pg[1] || shownUrl(pg)));
       if (pg[1]) h.appendChild(el("span", "url", shownUrl(pg)));
       if (f[5]) h.appendChild(el("span", "badge badge-new", "本次新增"));
       li.appendChild(h);
@@ -445,8 +451,7 @@
   Array.prototype.forEach.call(document.querySelectorAll("a.filter-unit"), function (a) {
     a.addEventListener("click", function (e) {
       e.preventDefault();
-      form.reset();
-      form.elements.group.value = "";
+      clearFields();
       form.elements.unit.value = a.getAttribute("data-unit");
       apply(true);
       document.getElementById("explorer").scrollIntoView({ block: "start" });
