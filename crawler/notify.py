@@ -27,12 +27,13 @@ import smtplib
 import socket
 import ssl
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Iterable, Sequence, TextIO
+from typing import TextIO
 
 EXIT_OK, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 2, 3
 PASSWORD_ENV = "SITEAUDIT_SMTP_PASSWORD"
@@ -165,7 +166,7 @@ def compose(audit_dir: Path, cfg: NotifyConfig, units: Iterable[UnitContact | tu
         msg["Subject"] = _subject(cfg.subject, g.unit, date_text, site)
         msg["From"] = sender
         msg["To"] = to
-        msg["Date"] = format_datetime(datetime.now(timezone.utc).astimezone())
+        msg["Date"] = format_datetime(datetime.now(UTC).astimezone())
         msg["Message-ID"] = make_msgid("siteaudit", domain=domain)
         msg["Content-Language"] = "zh-TW"
         msg.set_content(_body(run, g, xlsx.name), charset="utf-8")
@@ -214,7 +215,7 @@ def _connect(cfg: NotifyConfig, timeout: float) -> smtplib.SMTP:
         smtp = smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=timeout)
     except (socket.gaierror, UnicodeError):
         raise NotifyError(f"寄信失敗：找不到郵件伺服器 {cfg.smtp_host}，請確認 [notify] smtp_host") from None
-    except (ConnectionRefusedError, socket.timeout, TimeoutError):
+    except (ConnectionRefusedError, TimeoutError):
         raise NotifyError(f"寄信失敗：無法連線到郵件伺服器 {where}（拒絕連線或逾時），請確認 [notify] 設定") from None
     except (OSError, smtplib.SMTPException) as e:
         raise NotifyError(f"寄信失敗：無法連線到郵件伺服器 {where}（{_code(e)}）") from None
@@ -307,12 +308,13 @@ def _notify(audit_dir: Path, cfg: NotifyConfig, units: Sequence[UnitContact | tu
             try:
                 smtp.send_message(letter.message)
             except (OSError, smtplib.SMTPException) as e:
+                done, rest = sent + skipped, len(pending) - sent
                 raise NotifyError(
                     f"寄信失敗：郵件伺服器拒絕寄給 {letter.unit} <{letter.to}>（{_code(e)}）；"
-                    f"已寄出 {sent + skipped} 封不會重寄，問題排除後再執行一次即可寄出其餘 {len(pending) - sent} 封") from None
+                    f"已寄出 {done} 封不會重寄，問題排除後再執行一次即可寄出其餘 {rest} 封") from None
             ledger["sent"][_ledger_key(identity, letter.unit)] = {
                 "unit": letter.unit, "to": letter.to, "message_id": letter.message["Message-ID"],
-                "at": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")}
+                "at": datetime.now(UTC).astimezone().isoformat(timespec="seconds")}
             _write_ledger(audit_dir, ledger)
             sent += 1
             print(f"已寄給 {letter.unit} <{letter.to}>", file=out)

@@ -38,11 +38,10 @@ import json
 import os
 import sqlite3
 from collections import Counter
+from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
-
 from urllib.parse import urlsplit
 
 from checks.model import Finding
@@ -224,7 +223,7 @@ def record_run(db_path: str | Path, run: AuditRun) -> int:
         con.executemany("INSERT OR IGNORE INTO fingerprints VALUES (?,?,?,?,?,?,?)",
                         [(run_id, f.fingerprint(), f.rule, str(f.severity), f.url, f.message, fp)
                          for fp, f in seen.items()])
-        return int(run_id)
+        return int(run_id or 0)
 
 
 def _same_site_runs(con: sqlite3.Connection, run: AuditRun) -> list[sqlite3.Row]:

@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
@@ -47,8 +48,21 @@ from reports import byunit, summary
 from reports.byunit import decode_urls, source_name
 from reports.history import Comparison
 from reports.run import (
-    CHECK_NAMES, RESULT_IMPROVE, AuditRun, check_name, count_by, fix_for, roc_date, roc_date_of, roc_datetime,
-    rule_fix, rule_title, section_stats, sections_of, severity_counts, units_of,
+    CHECK_NAMES,
+    RESULT_IMPROVE,
+    AuditRun,
+    check_name,
+    count_by,
+    fix_for,
+    roc_date,
+    roc_date_of,
+    roc_datetime,
+    rule_fix,
+    rule_title,
+    section_stats,
+    sections_of,
+    severity_counts,
+    units_of,
 )
 
 PAGE_SIZE = 200
@@ -366,8 +380,8 @@ def embedded_data(run: AuditRun, comparison: Comparison | None) -> dict[str, Any
     review_rules = _Interner()
     review = []
     for url, items in sorted(run.needs_review.items()):
-        p = run.page(url)
-        pi = page_idx(url, run.section_path_of_page(p) if p else "", run.unit_of_page(p) if p else "")
+        rec = run.page(url)
+        pi = page_idx(url, run.section_path_of_page(rec) if rec else "", run.unit_of_page(rec) if rec else "")
         for it in items or ():
             extra = {k: v for k, v in it.items() if k not in ("id", "help")}
             extra["targets"] = [str(t) for t in (it.get("targets") or ())][:10]
@@ -500,7 +514,7 @@ def _toml_str(text: str) -> str:
 def _codes_context(run: AuditRun) -> dict[str, Any]:
     """The 檢測碼 view (issue 12 must-have 4): codes per page, passed pages, pages not audited."""
     info = _code_table()
-    per_page: dict[str, dict[str, dict[str, Any]]] = {}
+    per_page: dict[str, dict[str, CodeHit]] = {}
     for f in run.findings:
         codes: list[str] = []
         d = f.detail
@@ -515,22 +529,22 @@ def _codes_context(run: AuditRun) -> dict[str, Any]:
         elif f.rule.startswith("a11y."):
             codes = [str(x) for x in d.get("moda_codes") or ()]
         for code in codes:
-            entry = per_page.setdefault(f.url, {}).setdefault(code, {"code": code, "rules": set()})
-            entry["rules"].add(rule_title(f.rule) if f.rule.startswith("moda.") else f.rule[5:])
+            entry = per_page.setdefault(f.url, {}).setdefault(code, CodeHit(code, set()))
+            entry.rules.add(rule_title(f.rule) if f.rule.startswith("moda.") else f.rule[5:])
     not_audited: dict[str, str] = {}
     for url, reason in run.a11y_failures:
         not_audited[url] = _reason_zh(reason)
     for d in run.failed_pages:
         not_audited.setdefault(str(d["url"]), str(d.get("reason") or "無法檢視"))
     off = run.check_state("accessibility") == "off"
-    pages = []
+    pages: list[dict[str, Any]] = []
     for p in run.pages:
         if p.url in not_audited:
             continue
-        codes = sorted(per_page.get(p.url, {}).values(), key=lambda e: e["code"])
+        hits = sorted(per_page.get(p.url, {}).values(), key=lambda e: e.code)
         pages.append({"url": display_url(p.url), "href": safe_href(p.url), "title": p.title or display_url(p.url),
-                      "codes": [{"code": e["code"], "rules": sorted(e["rules"]), **_code_info(info, e["code"])}
-                                for e in codes]})
+                      "codes": [{"code": e.code, "rules": sorted(e.rules), **_code_info(info, e.code)}
+                                for e in hits]})
     failing = [p for p in pages if p["codes"]]
     passed = [p for p in pages if not p["codes"]]
     by_code: Counter[str] = Counter(c["code"] for p in failing for c in p["codes"])
@@ -544,6 +558,12 @@ def _codes_context(run: AuditRun) -> dict[str, Any]:
                         for u, r in sorted(not_audited.items())][:LIST_LIMIT],
         "not_audited_count": len(not_audited),
     }
+
+
+@dataclass
+class CodeHit:
+    code: str
+    rules: set[str]
 
 
 def _code_info(info: dict[str, dict[str, str]], code: str) -> dict[str, str]:
@@ -687,8 +707,10 @@ def report_context(run: AuditRun, comparison: Comparison | None = None) -> dict[
         "honesty": _honesty(run),
         "top_fixes": top_fixes(run),
         "charts": [
-            bar_chart("chart-check", "依檢查項目", [(check_name(c), n) for c, n in count_by(run.findings, lambda f: f.check)], colored=True),
-            bar_chart("chart-section", "依目錄", [(names.get(p, p), n) for p, n in count_by(run.findings, run.section_path_of)]),
+            bar_chart("chart-check", "依檢查項目",
+                      [(check_name(c), n) for c, n in count_by(run.findings, lambda f: f.check)], colored=True),
+            bar_chart("chart-section", "依目錄",
+                      [(names.get(p, p), n) for p, n in count_by(run.findings, run.section_path_of)]),
             bar_chart("chart-unit", "依負責單位", count_by(run.findings, run.unit_of)),
         ],
         "summary_columns": summary.COLUMNS,

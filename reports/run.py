@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from checks.model import Finding, Rule, Severity
@@ -66,7 +67,7 @@ def check_name(check: str) -> str:
     return CHECK_NAMES.get(check, check)
 
 
-@lru_cache(maxsize=None)
+@cache
 def column_of(rule_id: str) -> str | None:
     """The 彙整表 count column a rule id counts in (None: counted in no column)."""
     for name, prefixes in COUNT_COLUMNS:
@@ -92,7 +93,7 @@ class PageRecord:
     features: tuple[str, ...] = ()  # kinds of content found: images, tables, forms, media, frames
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "PageRecord":
+    def from_dict(cls, d: Mapping[str, Any]) -> PageRecord:
         return cls(
             url=d["url"],
             status=d.get("status"),
@@ -136,7 +137,7 @@ class DocumentRecord:
     pages: tuple[str, ...] = ()
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "DocumentRecord":
+    def from_dict(cls, d: Mapping[str, Any]) -> DocumentRecord:
         size = d.get("bytes")
         pc = d.get("page_count")
         return cls(
@@ -174,7 +175,7 @@ class AuditRun:
     @classmethod
     def from_parts(cls, meta: Mapping[str, Any], findings: Iterable[Finding],
                    pages: Iterable[PageRecord], out_dir: Path | str = ".",
-                   documents: Iterable[DocumentRecord] = ()) -> "AuditRun":
+                   documents: Iterable[DocumentRecord] = ()) -> AuditRun:
         return cls(Path(out_dir), MappingProxyType(dict(meta)), tuple(findings), tuple(pages), tuple(documents))
 
     # ----- run.json, with the defaults a partial or older run.json needs

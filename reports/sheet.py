@@ -27,9 +27,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
 
-Cell = Union[str, int, float, None]
+Cell = str | int | float | None
 
 SIGNOFF = "承辦人：＿＿＿＿＿＿＿＿＿＿　　　單位主管：＿＿＿＿＿＿＿＿＿＿　　　日期：民國＿＿＿年＿＿月＿＿日"
 FOOTER = "第 {page} 頁，共 {pages} 頁"
@@ -67,7 +66,7 @@ def text_width(text: str) -> int:
 def row_lines(values: Sequence[Cell], widths: Sequence[float]) -> int:
     """How many lines the tallest cell of a row wraps to at these column widths."""
     lines = 1
-    for v, w in zip(values, widths):
+    for v, w in zip(values, widths, strict=False):
         if v is None or v == "":
             continue
         usable = max(1.0, w - 1.5)  # cell padding and the wrap's slack
@@ -97,7 +96,7 @@ class Form:
     table_title: str = ""  # a title row above the main table (the unit lists have two tables)
     bad_values: frozenset[str] = frozenset({"待改善"})
     # Extra tables after the main one (title, columns, rows): e.g. the unit's other findings.
-    parts: list[tuple[str, tuple[str, ...], list[list[Cell]]]] = field(default_factory=list)
+    parts: Sequence[tuple[str, Sequence[str], list[list[Cell]]]] = field(default_factory=list)
 
     @property
     def ncols(self) -> int:
@@ -281,8 +280,21 @@ def write_ods(form: Form, path: str | Path) -> Path:
     from odf.namespaces import STYLENS
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.style import (
-        Footer, FooterStyle, Header, HeaderFooterProperties, HeaderStyle, MasterPage, PageLayout, PageLayoutProperties, ParagraphProperties, Style,
-        TableCellProperties, TableColumnProperties, TableProperties, TableRowProperties, TextProperties,
+        Footer,
+        FooterStyle,
+        Header,
+        HeaderFooterProperties,
+        HeaderStyle,
+        MasterPage,
+        PageLayout,
+        PageLayoutProperties,
+        ParagraphProperties,
+        Style,
+        TableCellProperties,
+        TableColumnProperties,
+        TableProperties,
+        TableRowProperties,
+        TextProperties,
     )
     from odf.table import CoveredTableCell, Table, TableCell, TableColumn, TableHeaderRows, TableRow
     from odf.text import P, PageCount, PageNumber

@@ -16,8 +16,16 @@ from pathlib import Path
 from checks.urls import display_url
 from reports import sheet
 from reports.run import (
-    CHECK_NAMES, COUNT_COLUMN_NAMES, NOT_CHECKED, RESULT_IMPROVE, RESULT_INCOMPLETE, RESULT_OK, AuditRun,
-    roc_date, section_stats, totals_of,
+    CHECK_NAMES,
+    COUNT_COLUMN_NAMES,
+    NOT_CHECKED,
+    RESULT_IMPROVE,
+    RESULT_INCOMPLETE,
+    RESULT_OK,
+    AuditRun,
+    roc_date,
+    section_stats,
+    totals_of,
 )
 from reports.sheet import Cell
 
@@ -104,7 +112,8 @@ def form(run: AuditRun) -> sheet.Form:
 
 
 def csv_rows(f: sheet.Form) -> list[list[Cell]]:
-    rows: list[list[Cell]] = [[f.title], *([label, value] for label, value in f.header)]
+    rows: list[list[Cell]] = [[f.title]]
+    rows += [[label, value] for label, value in f.header]
     rows += [["注意", line] for line in f.banner]
     rows += [[], list(f.columns), *f.rows]
     if f.signoff:

@@ -84,7 +84,8 @@ def test_unit_files_stale_pages_first_then_other_findings(tmp_path: Path) -> Non
         rows = list(csv.reader(fh))
     i = rows.index(["網頁標題", "網址", "最後更新", "日期來源", "逾期天數"])
     # oldest first: title, decoded URL, 民國 date, days over the 2-month limit (as of 2026-11-26)
-    assert rows[i + 1] == ["春節服務時間公告", "https://www.example.gov.tw/news/2.html", "民國115年1月5日", "詮釋資料", "264"]
+    assert rows[i + 1] == ["春節服務時間公告", "https://www.example.gov.tw/news/2.html", "民國115年1月5日",
+                           "詮釋資料", "264"]
     assert rows[i + 2][0] == "115年度商品檢驗說明會" and rows[i + 2][4] == "56"
     j = rows.index(["問題類別", "網頁", "問題說明", "如何修正", "嚴重度"])
     others = rows[j + 1:]

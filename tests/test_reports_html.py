@@ -35,8 +35,9 @@ def text_of(html: str, element_id: str) -> str:
 @pytest.fixture()
 def report_with_history(tmp_path: Path) -> Path:
     """The basic run, compared with an October run that had one other broken link."""
-    prev_findings = S.BASIC_FINDINGS[:5] + [S.finding("/news/9.html", "link.broken", "error", "失效連結：舊檔",
-                                                      "/news/", "秘書室", target=S.SITE + "/old.pdf", status=404, element="a")]
+    gone = S.finding("/news/9.html", "link.broken", "error", "失效連結：舊檔", "/news/", "秘書室",
+                     target=S.SITE + "/old.pdf", status=404, element="a")
+    prev_findings = [*S.BASIC_FINDINGS[:5], gone]
     prev = load_run(S.basic_run(tmp_path / "oct", findings=prev_findings,
                                 started="2026-10-26T02:00:00+08:00", as_of="2026-10-26"))
     db = tmp_path / "history.sqlite"
@@ -56,7 +57,8 @@ def menu_run(out: Path, pages: int = 120) -> Path:
         for field in ("DC.Title", "DC.Subject", "Category.Cake"):
             fs.append(S.finding(p["url"], "metadata.missing", "error", f"缺少詮釋資料：{field}", "/news/", "秘書室",
                                 field=field))
-    fs.append(S.finding(ps[0]["url"], "citation.no-link", "error", "引用未附連結", "/news/", "秘書室", text="資料來源：某處"))
+    fs.append(S.finding(ps[0]["url"], "citation.no-link", "error", "引用未附連結", "/news/", "秘書室",
+                        text="資料來源：某處"))
     fs.append(S.finding(ps[1]["url"], "freshness.unknown", "notice", "查無更新日期", "/news/", "秘書室"))
     return S.write_run(out, fs, ps, S.meta(pages=len(ps), findings=fs), documents=[])
 
@@ -241,7 +243,8 @@ def test_not_checked_parts_say_so(tmp_path: Path) -> None:
         ("a11y.", "moda."))], checks=checks)
     html = write_html(load_run(out), out / "report.html").read_text(encoding="utf-8")
     doc = lxml.html.document_fromstring(html)
-    cells = [td.text_content() for td in doc.xpath("//table[@class='summary']//tr/td[9] | //table[@class='summary']//tr/td[10]")]
+    rows = doc.xpath("//table[@class='summary']//tr")
+    cells = [td.text_content() for r in rows for td in r.xpath("./td[9] | ./td[10]")]
     assert cells and set(cells) == {"未檢測"}
     assert "未檢測" in doc.get_element_by_id("codes").text_content()
     assert "未檢測" in doc.get_element_by_id("documents").text_content()
@@ -255,7 +258,8 @@ def test_scale_2000_pages_20k_findings(tmp_path: Path) -> None:
     path = write_html(run, out / "report.html")
     elapsed = time.perf_counter() - t0
     size = path.stat().st_size
-    print(f"\n2,000 pages / {len(run.findings):,} findings: report.html {size / 1e6:.2f} MB, load+render {elapsed:.2f} s")
+    print(f"\n2,000 pages / {len(run.findings):,} findings: report.html {size / 1e6:.2f} MB, "
+          f"load+render {elapsed:.2f} s")
     assert len(run.findings) == 20000
     assert size < 10 * 1024 * 1024
     assert len(embedded(path.read_text(encoding="utf-8"))["findings"]) == 20000
@@ -433,7 +437,8 @@ def test_hostile_report_runs_no_script(browser, tmp_path: Path) -> None:
         d.switch_to.alert.text  # noqa: B018
     assert S.PAYLOADS[0] in d.find_element("id", "results").text
     browser.print_ready()
-    assert d.execute_script("return document.querySelectorAll('img, #results script, #print-findings script').length") == 0
+    assert d.execute_script(
+        "return document.querySelectorAll('img, #results script, #print-findings script').length") == 0
 
 
 def _paint_ms(d) -> tuple[float, float]:
@@ -450,7 +455,8 @@ def test_large_report_opens_fast_and_prints_every_finding(browser, tmp_path: Pat
     d = browser.d
     browser.open(path)
     fcp, load = _paint_ms(d)
-    print(f"\nlarge report ({path.stat().st_size / 1e6:.1f} MB): first-contentful-paint {fcp:.0f} ms, load {load:.0f} ms")
+    print(f"\nlarge report ({path.stat().st_size / 1e6:.1f} MB): "
+          f"first-contentful-paint {fcp:.0f} ms, load {load:.0f} ms")
     assert 0 < fcp < 2000 and 0 < load < 2000
     assert _visible(d, "#results li.grp") == 50  # a screenful of groups, not 20k rows
     assert d.find_element("id", "pager").is_displayed()

@@ -63,7 +63,8 @@ def test_report_html_prints_on_a4_with_landscape_summary_and_page_numbers(tmp_pa
     assert summary_pages and all(sizes[i] == P.A4_LANDSCAPE for i in summary_pages)
     # every column of the 彙整表 reaches paper, and the sign-off lines
     flat = re.sub(r"\s+", "", pages[summary_pages[0]])
-    for col in ("目錄名稱", "目錄路徑", "負責單位", "網頁數", "失效連結", "附件缺ODF", "附件問題", "無障礙問題", "檢視結果", "備註"):
+    for col in ("目錄名稱", "目錄路徑", "負責單位", "網頁數", "失效連結", "附件缺ODF", "附件問題",
+                "無障礙問題", "檢視結果", "備註"):
         assert col in flat, col
     assert "承辦人" in flat and "單位主管" in flat
     # Chinese running footer on every page: 第 N 頁，共 M 頁

@@ -17,6 +17,7 @@ from reports import run as runmod  # noqa: E402
 from reports.run import load_run, roc_date  # noqa: E402
 from reports.summary import COLUMNS, summary_header, summary_rows, write_csv, write_ods, write_xlsx  # noqa: E402
 
+
 # SPEC: 附件缺ODF counts attachment.no-odf, 附件問題 every other attachment.*,
 # 無障礙問題 a11y.* and moda.*; site.* counts in no column.
 def column_for(rule: str) -> str | None:
@@ -137,7 +138,8 @@ def test_xlsx_numbers_are_numeric(out: Path, tmp_path: Path) -> None:
     assert ws.column_dimensions["M"].width > ws.column_dimensions["D"].width
     # print setup: A4 landscape, one page wide, the column titles repeated, Chinese footer
     assert int(ws.page_setup.paperSize) == 9 and ws.page_setup.orientation == "landscape"
-    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0 and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_title_rows.replace("$", "") == f"{header_row}:{header_row}"
     assert ws.oddFooter.center.text == "第 &P 頁，共 &N 頁"
     # every row has an explicit height tall enough for its wrapped text (no overlap)
@@ -236,7 +238,8 @@ def test_checks_not_run_read_not_checked_never_zero(tmp_path: Path) -> None:
     _, total = table_from(csv_body)
     assert total[9] == total[10] == "未檢測" and total[4] == "3"
     import openpyxl
-    xrows = [list(r) for r in openpyxl.load_workbook(write_xlsx(run, tmp_path / "s.xlsx")).active.iter_rows(values_only=True)]
+    ws = openpyxl.load_workbook(write_xlsx(run, tmp_path / "s.xlsx")).active
+    xrows = [list(r) for r in ws.iter_rows(values_only=True)]
     _, xtotal = table_from(xrows)
     assert xtotal[9] == xtotal[10] == "未檢測"
     _, otot = table_from(ods_rows(write_ods(run, tmp_path / "s.ods")))

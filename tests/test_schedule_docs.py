@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from crawlhelp import ROOT, make_site
 
 from crawler.siteserver import serve
-from crawlhelp import ROOT, make_site
 
 DOCS = ROOT / "docs" / "schedule"
 
@@ -46,8 +46,8 @@ NOTIFY = " && ./.venv/bin/siteaudit notify "
 
 
 def _cron_command() -> str:
-    line = next(l for l in (DOCS / "siteaudit.cron").read_text(encoding="utf-8").splitlines()
-                if l.strip() and not l.startswith("#"))
+    line = next(ln for ln in (DOCS / "siteaudit.cron").read_text(encoding="utf-8").splitlines()
+                if ln.strip() and not ln.startswith("#"))
     fields = line.split(None, 6)
     assert fields[:5] == ["30", "2", "1", "*", "*"] and fields[5] == "siteaudit"
     # cron turns \% into %; the rest is what /bin/sh runs
@@ -113,7 +113,7 @@ def test_systemd_units(tmp_path, install_dir):
 def test_ci_schedule_command(tmp_path, install_dir):
     text = (DOCS / "github-schedule.yml").read_text(encoding="utf-8")
     lines = text.splitlines()
-    i = next(n for n, l in enumerate(lines) if "# siteaudit-schedule-command" in l)
+    i = next(n for n, ln in enumerate(lines) if "# siteaudit-schedule-command" in ln)
     command = lines[i + 1].split("run:", 1)[1].strip()
     assert command.startswith("siteaudit crawl")
     root = make_site(tmp_path / "site", {"/": "首頁"})
@@ -126,7 +126,7 @@ def test_ci_schedule_command(tmp_path, install_dir):
 
 
 @pytest.mark.skipif(not _notify_wired(), reason="crawler/cli.py has no `notify` subcommand or config has no "
-                                               "[notify]/[[units]] yet (the integrator wires crawler.notify.run_notify)")
+                    "[notify]/[[units]] yet (the integrator wires crawler.notify.run_notify)")
 def test_cron_line_crawls_then_mails_each_unit_once(tmp_path, install_dir):
     import email
     import email.policy
@@ -178,6 +178,6 @@ def test_systemd_and_ci_run_notify_after_the_crawl():
     assert "audits/$(date +%Y-%m)" in post  # the folder the crawl just wrote
     assert "SITEAUDIT_SMTP_PASSWORD" in service and "EnvironmentFile=" in service
     ci = (DOCS / "github-schedule.yml").read_text(encoding="utf-8").splitlines()
-    i = next(n for n, l in enumerate(ci) if "# siteaudit-notify-command" in l)
+    i = next(n for n, ln in enumerate(ci) if "# siteaudit-notify-command" in ln)
     assert ci[i + 1].split("run:", 1)[1].strip() == "siteaudit notify audits/monthly --config site.toml"
-    assert any("secrets.SITEAUDIT_SMTP_PASSWORD" in l for l in ci[i - 3:i])
+    assert any("secrets.SITEAUDIT_SMTP_PASSWORD" in ln for ln in ci[i - 3:i])
