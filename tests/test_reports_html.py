@@ -139,6 +139,9 @@ def test_crawled_text_is_escaped_everywhere(tmp_path: Path) -> None:
     # server-rendered places show the payload as text
     assert S.PAYLOADS[0] in doc.get_element_by_id("units").text_content()
     assert S.PAYLOADS[1] in doc.get_element_by_id("summary").text_content()
+    for part in ("run-status", "documents", "codes", "review", "notices", "site"):
+        text = doc.get_element_by_id(part).text_content()
+        assert any(p in text for p in S.PAYLOADS), part
     # the running print header carries the site name as an escaped CSS string
     page_css = doc.xpath("//style")[1].text
     assert "<" not in page_css and page_css.count('"') == 2 and "\\3c script" in page_css
@@ -439,6 +442,9 @@ def test_hostile_report_runs_no_script(browser, tmp_path: Path) -> None:
     browser.print_ready()
     assert d.execute_script(
         "return document.querySelectorAll('img, #results script, #print-findings script').length") == 0
+    # a crawled colour reaches CSS only through the CSSOM, which drops what is no colour
+    assert d.execute_script("return document.querySelectorAll('[style*=javascript], [style*=url]').length") == 0
+    assert d.execute_script("return document.querySelectorAll('a[href^=javascript]').length") == 0
 
 
 def _paint_ms(d) -> tuple[float, float]:
