@@ -37,7 +37,7 @@ COLUMNS: tuple[str, ...] = (
 NUMERIC_COLUMNS = frozenset(range(3, 4 + len(COUNT_COLUMN_NAMES)))
 # Widths in Latin character cells (CJK glyphs take two): 13 columns fit A4
 # landscape at about 100 %, the count titles wrap to two lines.
-WIDTHS: tuple[float, ...] = (14, 16, 10, 6.5, 7.5, 7.5, 7.5, 8.5, 7.5, 7.5, 7.5, 7.5, 32)
+WIDTHS: tuple[float, ...] = (14, 16, 10, 6.5, 7.5, 8.5, 7.5, 8.5, 7.5, 7.5, 8.5, 7.5, 31)
 
 
 def banner_lines(run: AuditRun) -> list[str]:
