@@ -390,9 +390,42 @@
     return order;
   }
 
+  // A page's missing metadata fields are one item listing them (findings.jsonl keeps one line per field).
+  function missingItem(items) {
+    var first = data.findings[items[0]], rule = data.rules[first[1]], sev = SEV[first[2]] || SEV[1];
+    var li = el("li", "f"), head = el("div", "f-head");
+    head.appendChild(el("span", "badge sev-" + sev[0], sev[1]));
+    head.appendChild(el("span", "f-rule", rule[2]));
+    li.appendChild(head);
+    var fields = items.map(function (fi) { return data.details[data.findings[fi][4]].field; });
+    li.appendChild(el("p", "f-msg", "缺少 " + fields.length + " 個欄位：" + fields.join("、")));
+    var fix = data.fixes[first[7]] || rule[3];
+    if (fix) li.appendChild(fixNode(fix));
+    return li;
+  }
+  function drawFindingsByPage(slice, frag) {
+    var last = -1, block = null, missing = null;
+    slice.forEach(function (idx) {
+      var item = data.findings[idx];
+      if (item[0] !== last) { block = pageBlock(item[0]); frag.appendChild(block.node); last = item[0]; missing = null; }
+      if (data.rules[item[1]][0] === "metadata.missing") {
+        if (missing) {
+          missing.items.push(idx);
+          var fresh = missingItem(missing.items);
+          block.list.replaceChild(fresh, missing.node);
+          missing.node = fresh;
+        } else {
+          missing = { items: [idx], node: missingItem([idx]) };
+          block.list.appendChild(missing.node);
+        }
+        return;
+      }
+      block.list.appendChild(findingItem(item));
+    });
+  }
   var byPage = new PagedList({
     results: "results", status: "f-status", pager: "pager", size: PAGE, unit: "項",
-    drawSlice: drawByPage(data.findings, findingItem), empty: "沒有符合條件的問題。"
+    drawSlice: drawFindingsByPage, empty: "沒有符合條件的問題。"
   });
   var byGroup = new PagedList({
     results: "results", status: "f-status", pager: "pager", size: GPAGE, unit: "列",
