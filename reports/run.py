@@ -485,7 +485,9 @@ def roc_date(d: date | None) -> str:
     """民國 form used on government forms: 2026-11-26 -> 民國115年11月26日."""
     if d is None:
         return ""
-    return f"民國{d.year - 1911}年{d.month}月{d.day}日"
+    from checks.dates import roc_date_text  # the one 民國 form of the project
+
+    return roc_date_text(d)
 
 
 def roc_date_of(text: Any) -> str:
