@@ -1,4 +1,5 @@
-"""SQLite run history: new and fixed findings, the 12-run trend, idempotent re-recording."""
+"""SQLite run history: new and fixed findings, the 12-run trend, idempotent re-recording, site identity,
+incomplete runs never a baseline, and migration of a database written by the previous version."""
 from __future__ import annotations
 
 import sqlite3
@@ -35,7 +36,7 @@ def test_new_fixed_and_trend(tmp_path: Path) -> None:
     assert [f.rule for f in cmp.new] == ["a11y.label"]
     assert [(f.rule, f.url) for f in cmp.fixed] == [("link.broken", S.SITE + "/news/1.html")]
     assert [p.findings for p in cmp.trend] == [len(S.BASIC_FINDINGS), len(changed) + 1]
-    assert cmp.trend[0].by_check["links"] == 3 and cmp.trend[1].by_severity["error"] == 5
+    assert cmp.trend[0].by_check["links"] == 3 and cmp.trend[1].by_severity["error"] == 8
     assert cmp.new_fingerprints == {load_run(tmp_path / "m11").findings[-1].fingerprint()}
 
     # after recording November, comparing it again gives the same answer
@@ -87,3 +88,83 @@ def test_default_path_is_next_to_out(tmp_path: Path, monkeypatch) -> None:
     assert default_history_path(tmp_path / "audits" / "2026-11") == (tmp_path / "audits" / ".siteaudit-history.sqlite")
     monkeypatch.setenv("SITEAUDIT_HISTORY", str(tmp_path / "x.sqlite"))
     assert default_history_path(tmp_path / "a") == tmp_path / "x.sqlite"
+
+
+def test_same_site_on_another_port_keeps_its_history(tmp_path: Path) -> None:
+    """Issue 10: a demo re-run on another port reported every finding as fixed and new."""
+    db = tmp_path / "h.sqlite"
+
+    def on_port(n: int, port: int):
+        site = f"http://127.0.0.1:{port}"
+        fs = [dict(f, url=f["url"].replace(S.SITE, site),
+                   detail={k: (v.replace(S.SITE, site) if isinstance(v, str) else v) for k, v in f["detail"].items()})
+              for f in S.BASIC_FINDINGS]
+        return load_run(S.basic_run(tmp_path / f"p{port}", findings=fs, start_url=site + "/",
+                                    started=f"2026-{n:02d}-26T02:00:00+08:00", history_key="標準檢驗局示範分局"))
+
+    record_run(db, on_port(10, 8001))
+    cmp = compare(db, on_port(11, 8002))
+    assert cmp.previous is not None
+    assert cmp.new == () and cmp.fixed == ()
+
+
+def test_branch_sites_under_one_host_are_different_sites(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    kl = load_run(S.basic_run(tmp_path / "kl", start_url="https://www.bsmi.gov.tw/keelung/", name="",
+                              started="2026-10-26T02:00:00+08:00"))
+    hc = load_run(S.basic_run(tmp_path / "hc", start_url="https://www.bsmi.gov.tw/hsinchu/", name=""))
+    assert kl.history_key == "https://www.bsmi.gov.tw:443/keelung/" != hc.history_key
+    record_run(db, kl)
+    assert compare(db, hc).previous is None
+
+
+def test_incomplete_run_is_kept_but_never_the_baseline(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    record_run(db, month(tmp_path, 9, S.BASIC_FINDINGS))
+    partial = month(tmp_path, 10, S.BASIC_FINDINGS[:2], complete=False, comparable=False,
+                    incomplete_reasons=["中斷"])
+    assert not partial.comparable
+    record_run(db, partial)
+    cmp = compare(db, month(tmp_path, 11, S.BASIC_FINDINGS))
+    assert cmp.previous is not None and cmp.previous.as_of == "2026-09-26"  # not the partial October run
+    assert cmp.new == () and cmp.fixed == ()
+    assert [p.comparable for p in cmp.trend] == [True, False, True]  # October is still drawn
+    limited = month(tmp_path, 12, S.BASIC_FINDINGS, limited={"max_pages": 3, "max_depth": 0, "not_visited": 9})
+    assert not limited.comparable
+
+
+def test_database_of_the_previous_version_is_migrated(tmp_path: Path) -> None:
+    """A v1 database (keyed by host, absolute fingerprints) still gives November its October."""
+    from checks.model import Finding
+
+    db = tmp_path / "old.sqlite"
+    con = sqlite3.connect(db)
+    con.executescript("""
+    CREATE TABLE runs (id INTEGER PRIMARY KEY, site_key TEXT NOT NULL, host TEXT NOT NULL, site_name TEXT NOT NULL,
+        start_url TEXT NOT NULL, started TEXT NOT NULL, finished TEXT NOT NULL, as_of TEXT NOT NULL,
+        pages INTEGER NOT NULL, findings INTEGER NOT NULL, meta TEXT NOT NULL, UNIQUE (site_key, started));
+    CREATE TABLE totals (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, check_name TEXT NOT NULL,
+        severity TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (run_id, check_name, severity));
+    CREATE TABLE fingerprints (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        fingerprint TEXT NOT NULL, rule TEXT NOT NULL, severity TEXT NOT NULL, url TEXT NOT NULL,
+        message TEXT NOT NULL, PRIMARY KEY (run_id, fingerprint));
+    CREATE INDEX runs_by_host ON runs(host, started);
+    CREATE INDEX runs_by_name ON runs(site_name, started);
+    """)
+    october = [Finding.from_dict(f) for f in S.BASIC_FINDINGS if f["rule"] != "link.broken"]
+    con.execute("INSERT INTO runs VALUES (1, 'www.example.gov.tw', 'www.example.gov.tw', ?, ?, ?, ?, ?, 6, ?, '{}')",
+                ("經濟部標準檢驗局基隆分局", S.SITE + "/", "2026-10-26T02:00:00+08:00", "2026-10-26T02:10:00+08:00",
+                 "2026-10-26", len(october)))
+    con.executemany("INSERT INTO fingerprints VALUES (1, ?, ?, ?, ?, ?)",
+                    [(f.fingerprint(), f.rule, str(f.severity), f.url, f.message) for f in october])
+    con.commit()
+    con.close()
+    november = month(tmp_path, 11, S.BASIC_FINDINGS)
+    cmp = compare(db, november)
+    assert cmp.previous is not None and cmp.previous.as_of == "2026-10-26"
+    assert [f.rule for f in cmp.new] == ["link.broken"] and cmp.fixed == ()
+    record_run(db, november)  # the migrated database takes new runs
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert {r[0] for r in con.execute("SELECT site_key FROM runs")} == {"經濟部標準檢驗局基隆分局"}
+    con.close()
