@@ -389,30 +389,15 @@ def _documents_summary(cfg: Config, rows: list[dict[str, Any]]) -> dict[str, Any
 
 
 def render_reports(out_dir: Path, history_path: Path | None, progress: bool = False) -> list[str]:
-    """report.html, the 彙整表 (csv/ods/xlsx), by-unit.csv, history.  Returns notes."""
+    """Every report file (reports.render_all: report.html, the 彙整表, by-unit.csv,
+    units/, history), rendered from the output files alone.  Returns notes."""
     from crawler.progress import Stage
-    from reports import byunit, html, summary
-    from reports.run import load_run
+    from reports import render_all
 
-    notes: list[str] = []
-    stage = Stage("報表", unit="個檔案", total=6, enabled=progress)
-    run = load_run(out_dir)
-    for write, name in ((summary.write_csv, "summary.csv"), (summary.write_ods, "summary.ods"),
-                        (summary.write_xlsx, "summary.xlsx"), (byunit.write_csv, "by-unit.csv")):
-        write(run, out_dir / name)
-        stage.update(advance=1)
-    comparison = None
-    if history_path is not None:
-        from reports import history
-
-        try:
-            history.record_run(history_path, run)
-            comparison = history.compare(history_path, run)
-        except Exception as e:  # noqa: BLE001 - history is a convenience: never lose the audit over it
-            notes.append(f"無法寫入歷史紀錄 {history_path}：{e}")
-    stage.update(advance=1)
-    html.write_html(run, out_dir / "report.html", comparison=comparison)
-    stage.update(advance=1)
+    stage = Stage("報表", unit="個檔案", enabled=progress)
+    notes = render_all(out_dir, history_path)
+    stage.update(sum(1 for p in out_dir.rglob("*") if p.is_file() and not p.name.startswith(".")
+                     and ".state" not in p.parts))
     stage.close()
     return notes
 

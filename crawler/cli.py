@@ -437,8 +437,8 @@ def cmd_notify(opts: NotifyOptions) -> ExitCode:
     if not opts.audit_dir.is_dir():
         raise UsageError(f"找不到檢視結果目錄：{opts.audit_dir}")
     run = _lazy("crawler.notify", "run_notify", "寄送通知")
-    run(opts, load_config(opts.config))
-    return ExitCode.OK
+    cfg = load_config(opts.config)
+    return ExitCode(run(opts.audit_dir, cfg.notify, list(cfg.units), opts.dry_run))
 
 
 def cmd_worker(opts: WorkerOptions) -> ExitCode:

@@ -35,6 +35,8 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import TextIO
 
+from crawler.config import NotifyConfig, Unit
+
 EXIT_OK, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 2, 3
 PASSWORD_ENV = "SITEAUDIT_SMTP_PASSWORD"
 MAIL_DIR = "mail"
@@ -43,24 +45,8 @@ STALE_IN_BODY = 20
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-@dataclass(frozen=True)
-class NotifyConfig:
-    """`[notify]` in site.toml (SPEC "Configuration")."""
-
-    smtp_host: str = "localhost"
-    smtp_port: int = 25
-    starttls: bool = False
-    username: str = ""  # password from SITEAUDIT_SMTP_PASSWORD
-    sender: str = ""  # From: address
-    subject: str = "{unit}網頁檢視清單（{date}）"
-
-
-@dataclass(frozen=True)
-class UnitContact:
-    """One `[[units]]` entry: who receives a unit's list."""
-
-    name: str
-    email: str
+# `[notify]` and `[[units]]` are parsed by crawler.config (one source of defaults).
+UnitContact = Unit
 
 
 class NotifyError(Exception):
