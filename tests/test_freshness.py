@@ -250,7 +250,7 @@ def test_exempt_and_non_html():
 
 def test_rules_declared():
     assert {(r.id, r.severity.name) for r in freshness.RULES} == {
-        ("freshness.stale", "warning"), ("freshness.unknown", "notice"),
+        ("freshness.stale", "warning"), ("freshness.unknown", "notice"), ("freshness.frozen", "warning"),
     }
 
 
