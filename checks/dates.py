@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 from dateutil.relativedelta import relativedelta
@@ -46,6 +46,9 @@ MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 _MON = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _EN_MDY = re.compile(_MON + r"\s*(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s*(?P<y>\d{4})(?!\d)", re.I)
+# Day and month before a 4-digit year (01/27/2021, 27.01.2021), on English
+# pages: read only when one of the two is over 12, so the order is certain.
+_DAY_MONTH_YEAR = re.compile(r"(?P<a>\d{1,2})\s*(?P<sep>[-/.])\s*(?P<b>\d{1,2})\s*(?P=sep)\s*(?P<y>\d{4})(?!\d)")
 _EN_DMY = re.compile(r"(?P<d>\d{1,2})(?:st|nd|rd|th)?[\s-]*" + _MON + r",?[\s-]*(?P<y>\d{4})(?!\d)", re.I)
 
 
@@ -78,9 +81,19 @@ def match_date(text: str, pos: int = 0, *, compact: bool = True) -> tuple[date, 
 
     Returns (date, end offset) or None.  Impossible calendar dates are None,
     not a guess.  `compact` allows the digit-only forms (1150101, 20230503),
-    which are only safe where a label announces a date, and English month
-    names (`March 5, 2024`).
+    which are only safe where a label announces a date, English month names
+    (`March 5, 2024`) and day/month before the year when the order is certain
+    (`01/27/2021`; `03/04/2021` could be either and is None).
     """
+    if compact:
+        m = _DAY_MONTH_YEAR.match(text, pos)
+        if m:
+            a, b, y = int(m.group("a")), int(m.group("b")), int(m.group("y"))
+            month, day = (a, b) if b > 12 >= a else (b, a) if a > 12 >= b else (0, 0)
+            try:
+                return (date(y, month, day), m.end()) if 1900 <= y < 2200 else None
+            except ValueError:  # ambiguous (both ≤ 12) or impossible
+                return None
     patterns = (_SEP_DATE, _CJK_DATE, _COMPACT) if compact else (_SEP_DATE, _CJK_DATE)
     for pat in patterns:
         m = pat.match(text, pos)
@@ -151,7 +164,7 @@ def parse_http_date(text: str | None) -> date | None:
     if dt is None:
         return None
     if dt.tzinfo is None:  # RFC 850 / asctime forms: GMT by definition
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(TAIWAN).date()
 
 

@@ -84,8 +84,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
-from typing import Iterable, Iterator, Mapping
 
 from lxml import etree
 
@@ -136,10 +136,6 @@ MODIFIED_LABELS = (
 )
 # Labels that are everyday words on their own: only with a colon or bar after.
 COLON_ONLY_LABELS = ("更新", "修改")
-# English, on the lower-cased text: (last) update(d) / modified, then an
-# optional "on", "date", "time" or "at".
-ENGLISH_LABELS = ("last update", "last updated", "last modified", "update", "updated", "update date",
-                  "update time", "updated on", "modified")  # documentation and tests; see _EN_RE
 PUBLISHED_LABELS = (
     "發布日期", "發佈日期", "公告日期", "發文日期", "公布日期", "公佈日期", "刊登日期",
     "張貼日期", "上稿日期",
@@ -155,6 +151,9 @@ def _literal_re(labels: Iterable[str]) -> re.Pattern[str]:
 
 
 _ZH_MODIFIED_RE = _literal_re(MODIFIED_LABELS + COLON_ONLY_LABELS)
+# English labels, searched in the lower-cased text: (last) update(d) or
+# (last) modified, then an optional "on", "date", "time" or "at"; a bare
+# "modified" needs a colon.  Word edges are checked around the match.
 _ZH_PUBLISHED_RE = _literal_re(PUBLISHED_LABELS + ("日期",))
 _EN_MODIFIED_RE = re.compile(r"last[ \t\u00a0]*(?:updated?|modified)|updated?|modified")
 _EN_PUBLISHED_RE = re.compile(r"published|posted|release[ \t\u00a0]*date|date[ \t\u00a0]*published")
@@ -255,15 +254,14 @@ _HEADER_LABEL = re.compile(
     + r"|last\s*updated?|last\s*modified|updated?(?:\s*(?:on|date))?)[\s:：]*$", re.I)
 
 
-def _cell_index(row: etree._Element, cell: etree._Element | None) -> int | None:
+def _cells(row: etree._Element) -> Iterator[tuple[int, etree._Element]]:
+    """(column, cell) of a table row, colspans counted."""
     col = 0
-    for c in row:
-        if c is cell:
-            return col
-        if tag_of(c) in ("td", "th"):
-            span = c.get("colspan") or "1"
+    for cell in row:
+        if tag_of(cell) in ("td", "th"):
+            yield col, cell
+            span = cell.get("colspan") or "1"
             col += int(span) if span.isdigit() else 1
-    return col if cell is None else None
 
 
 def _column_dates(page: Page) -> list[date]:
@@ -278,21 +276,13 @@ def _column_dates(page: Page) -> list[date]:
         table = next(th.iterancestors("table"), None)
         if row is None or table is None or any(tag_of(c) == "td" for c in row):
             continue  # a row header: its date is read from the text
-        col = _cell_index(row, th)
+        col = next(i for i, cell in _cells(row) if cell is th)
         for tr in table.iter("tr"):
-            if tr is row:
-                continue
-            i = 0
-            for cell in tr:
-                if tag_of(cell) not in ("td", "th"):
-                    continue
-                if i == col:
-                    hit = dates.match_date(dates.normalize("".join(cell.itertext())).strip(" \t\r\n"), 0)
-                    if hit:
-                        found.append(hit[0])
-                    break
-                span = cell.get("colspan") or "1"
-                i += int(span) if span.isdigit() else 1
+            cell = next((c for i, c in _cells(tr) if i == col), None) if tr is not row else None
+            if cell is not None:
+                hit = dates.match_date(dates.normalize("".join(cell.itertext())).strip(" \t\r\n"), 0)
+                if hit:
+                    found.append(hit[0])
     return found
 
 
@@ -476,7 +466,7 @@ def _text_dates(page: Page) -> list[tuple[date, int]]:
     if placed is None:
         hits = _hits(page)
         ranks = _rank(page, [o for o, _ in hits]) if hits else []
-        placed = [(d, r) for (_, d), r in zip(hits, ranks)]
+        placed = [(d, r) for (_, d), r in zip(hits, ranks, strict=True)]
         page.__dict__[_PLACED] = placed
     return placed
 
