@@ -36,6 +36,13 @@ PHONE = "(02)2000-0000"
 FAX = "(02)2000-0001"
 HOURS = "週一至週五 上午8時30分至下午5時30分（中午不休息）"
 TEMPLATE_DATE = "2009-09-09"  # the CMS template DC.Date copied onto most pages (metadata.frozen)
+# The footer's 更新日期, the same template date on every page (freshness.frozen):
+# pages are judged by their own dates, and those without one fall back to
+# their next source (meta, sitemap, Last-Modified, 發布日期).
+FOOTER_DATE = "2016-02-16"
+# The agency's own offices that are not units of the 權責劃分表: citing them
+# needs no link ([site] own_names).
+OWN_NAMES = ["港區檢驗站", "行動服務站"]
 
 # 網頁資料維護及更新權責劃分表 of the sample site (also written to _site.toml).
 SECTIONS = [
@@ -75,6 +82,7 @@ MENU = [
         ("檢驗業務", "/business/inspection/"), ("應施檢驗商品", "/business/inspection/commodity.html"),
         ("報驗流程", "/business/inspection/procedure.html"), ("規費收費標準", "/business/inspection/fees.html"),
         ("檢驗常見問答", "/business/inspection/faq.html"),
+        ("港區查驗統計", "/business/inspection/port-statistics.html"),
         ("度量衡業務", "/business/measurement/"), ("計量器檢定", "/business/measurement/meters.html"),
         ("計程車計費表", "/business/measurement/taxi.html"), ("衡器檢定", "/business/measurement/scales.html"),
         ("瓦斯表檢定", "/business/measurement/gas.html"),
@@ -123,6 +131,7 @@ def footer_html() -> str:
 <ul class="policy"><li><a href="/privacy.html">隱私權政策</a></li><li><a href="/security.html">資訊安全政策</a></li><li><a href="/open/data.html">政府網站資料開放宣告</a></li></ul>
 <p class="badge">{BADGE}</p>
 <p class="copy">Copyright (C) {AGENCY} 版權所有（本網站為示範用之虛構網站）</p>
+<p class="update">更新日期：{roc(FOOTER_DATE)}　瀏覽人次：1,234,567</p>
 </div>
 </footer>"""
 
@@ -209,8 +218,10 @@ class Site:
     def page(self, path: str, title: str, crumbs: list[tuple[str, str | None]], body: str, *,
              updated: str | None = None, lastmod: str | None = None, in_sitemap: bool = True,
              meta: dict[str, str | None] | None = None, lang: str | None = "zh-Hant-TW",
-             encoding: str = "utf-8", meta_charset: bool = True, tail: bool = True) -> None:
-        """One page in the shared layout.  `updated` is the visible date line."""
+             encoding: str = "utf-8", meta_charset: bool = True, tail: bool = True,
+             head: str = "", copies: tuple[str, ...] = ()) -> None:
+        """One page in the shared layout.  `updated` is the visible date line;
+        `head` goes into <head>; `copies` are other paths served the very same bytes."""
         head_charset = f'<meta charset="{encoding}">\n' if meta_charset else ""
         lang_attr = f' lang="{lang}"' if lang else ""
         upd = f'<p class="updated">{updated}</p>\n' if updated else ""
@@ -222,7 +233,7 @@ class Site:
 {meta_block(title, path, meta or {}, english=(lang == "en"))}
 <link rel="stylesheet" href="/css/style.css">
 <link rel="icon" href="/favicon.ico">
-</head>
+{head}</head>
 <body>
 {header_html()}
 {breadcrumb(crumbs)}
@@ -235,10 +246,11 @@ class Site:
 """
         if tail:
             html += "</body>\n</html>\n"
-        fs = path + "index.html" if path.endswith("/") else path
-        self.files[fs.lstrip("/")] = html.encode(encoding)
-        if in_sitemap:
-            self.sitemap.append((path, lastmod))
+        for p in (path, *copies):
+            fs = p + "index.html" if p.endswith("/") else p
+            self.files[fs.lstrip("/")] = html.encode(encoding)
+            if in_sitemap:
+                self.sitemap.append((p, lastmod))
 
 
 def roc(iso: str) -> str:
@@ -256,6 +268,7 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
         (6, "港區輸入商品查驗作業時間調整", "2026-11-18"),
         (7, "113年度消費者商品安全宣導成果", "2025-03-10"),
         (8, "節能標章產品市場抽測結果", "2024-03-05"),
+        (9, "兒童用品安全選購指南", "2025-06-20"),
     ]
 
     # -- 首頁 ------------------------------------------------------------------
@@ -274,6 +287,9 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
 """, updated="更新日期：115-11-25", lastmod="2026-11-25")
     s.expect("/", "metadata.frozen", {"field": "DC.Date", "value": TEMPLATE_DATE},
              "CMS 範本把同一個 DC.Date（2009-09-09）複製到大多數網頁；全站一次，報在首頁。")
+    s.expect("/", "freshness.frozen", {"value": FOOTER_DATE},
+             "頁尾的「更新日期：105-02-16」是範本固定值，每一頁都一樣；全站一次，報在首頁。"
+             "各頁改以自己的日期判斷，沒有自己日期的頁面改用下一個日期來源（sitemap、Last-Modified、發布日期）。")
 
     # -- 分局簡介 --------------------------------------------------------------
     about = [("分局簡介", "/about/")]
@@ -386,6 +402,23 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
         dc_date = {"DC.Date": d} if n <= 6 else {}
         lastmod = {1: "2026-11-20", 2: "2026-11-12", 3: "2024-05-03", 4: "2024-01-02", 5: "2026-11-05",
                    7: "2025-03-10"}.get(n)
+        if n == 9:
+            # The page-info list of a common government CMS template: label,
+            # slash, the date in a <span>; a print button written
+            # href="http://javascript:;" and a mistyped javscript:.
+            s.page(path, title, ncrumb + [(title, None)], f"""
+<div class="cp">
+<p>選購兒童用品時，請認明商品安全標章，並注意適用年齡及警語標示。</p>
+<ul><li>玩具：避免細小零件，3歲以下幼兒不宜使用。</li><li>嬰兒床：欄杆間距不得大於6公分。</li></ul>
+</div>
+<ul class="info">
+<li>發布日期 /<span>{d}</span></li>
+<li>更新日期 /<span>2025-06-30</span></li>
+<li>發布單位 /<span>{unit_for(path)}</span></li>
+</ul>
+<p class="tools"><a href="http://javascript:;" title="友善列印">友善列印</a>　<a href="javscript:;" title="回上一頁">回上一頁</a></p>
+""", lastmod="2025-06-30", meta={"DC.Date": d})
+            continue
         if n == 6:
             # Planted: broken markup (unclosed div/p/li/table, stray close tags,
             # no </body></html>) as a hand-edited CMS page can end up.
@@ -417,6 +450,14 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
     s.expect("/news/5.html", "citation.no-link", {"text": "資料來源：經濟部"}, "資料來源沒有超連結。")
     s.expect("/news/7.html", "freshness.stale", {"modified": "2025-03-10", "source": "sitemap"},
              "頁面無日期、DC.Date 是範本值，只有 sitemap.xml 的 <lastmod> 2025-03-10。")
+    s.expect("/news/9.html", "freshness.stale", {"modified": "2025-06-30", "source": "page-text"},
+             "資訊列「更新日期 /<span>2025-06-30</span>」（標籤與日期以斜線分隔，日期在 span 中）。")
+    s.expect("/news/9.html", "link.malformed", {"target": "http://javascript:;"},
+             "「友善列印」寫成 href=\"http://javascript:;\"：主機名稱與連接埠無法解析。")
+    s.expect("/news/9.html", "link.malformed", {"target": "javscript:;"},
+             "「回上一頁」的 javascript 拼錯成 javscript:。")
+    s.expect_clean("/news/9.html", "freshness.stale", {"modified": FOOTER_DATE},
+                   "頁尾的範本日期不是本頁的更新日期。")
     s.expect("/news/8.html", "freshness.stale", {"modified": "2024-03-05", "source": "http-header"},
              "只有 HTTP Last-Modified（_routes.json）：Tue, 05 Mar 2024；sitemap 無 lastmod。")
     s.expect_clean("/news/2.html", "freshness.stale", {},
@@ -457,8 +498,22 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
 <ul><li><a href="/business/inspection/commodity.html">應施檢驗商品範圍</a></li>
 <li><a href="/business/inspection/procedure.html">報驗流程</a></li>
 <li><a href="/business/inspection/fees.html">規費收費標準</a></li>
-<li><a href="/business/inspection/faq.html">常見問答</a></li></ul>
+<li><a href="/business/inspection/faq.html">常見問答</a></li>
+<li><a href="/business/inspection/port-statistics.html">港區查驗統計</a></li></ul>
 """, updated="更新日期：115-11-10", lastmod="2026-11-10")
+
+    s.page("/business/inspection/port-statistics.html", "港區查驗統計", insp + [("港區查驗統計", None)], """
+<blockquote class="text-info"><p>本頁每月公布港區輸入商品查驗批數，供業者安排報驗時程參考。</p></blockquote>
+<table class="list"><caption>115年港區輸入商品查驗批數</caption>
+<thead><tr><th scope="col">月份</th><th scope="col">查驗批數</th><th scope="col">不合格批數</th></tr></thead>
+<tbody><tr><td>9月</td><td>1,204</td><td>12</td></tr><tr><td>10月</td><td>1,318</td><td>9</td></tr></tbody></table>
+<p class="source">資料來源：港區檢驗站</p>
+""", updated="更新日期：115-11-09", lastmod="2026-11-09")
+    s.expect_clean("/business/inspection/port-statistics.html", "citation.no-link", {"text": "資料來源：港區檢驗站"},
+                   "港區檢驗站是本分局自己的單位（_site.toml [site] own_names），引用自己的資料不必附連結。")
+    s.expect_clean("/business/inspection/port-statistics.html", "citation.quote-unattributed",
+                   {"text": "本頁每月公布港區輸入商品查驗批數"},
+                   "<blockquote class=\"text-info\"> 只是版面上的說明框，沒有引述任何人的話。")
 
     s.page("/business/inspection/commodity.html", "應施檢驗商品範圍", insp + [("應施檢驗商品範圍", None)], """
 <p>應施檢驗商品之品目、檢驗方式及檢驗標準，依<a href="/law/#art3">本分局作業規定第3點</a>及<a href="/law/#art5">第5點</a>辦理。</p>
@@ -613,6 +668,8 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
 <tr><td>檢驗規費明細表</td><td>第一課</td><td><a href="{f}fee-schedule.xls">XLS</a></td></tr>
 <tr><td>驗證登錄申請書</td><td>第三課</td><td><a href="{f}registration-application.docx">DOCX</a>　<a href="{f}registration-application.odt">ODT</a></td></tr>
 <tr><td>115年度檢定統計表</td><td>第二課</td><td><a href="{f}statistics-2026.ods">ODS</a>　<a href="{f}statistics-2026.pdf">PDF</a></td></tr>
+<tr><td>115年度業務說明會簡報</td><td>第一課</td><td><a href="{f}briefing-2026.ppt">PPT</a>　<a href="{f}briefing-2026.odt">ODT</a>　<a href="{f}briefing-2026.pdf">PDF</a></td></tr>
+<tr><td>檢定費用計算表</td><td>第二課</td><td><a href="{f}fee-calculator.xls">XLS</a>　<a href="{f}fee-calculator.odf">ODF</a></td></tr>
 </tbody></table>
 <p>95年以前之舊書表請至<a href="/old/forms.asp">舊版書表下載區</a>。</p>
 """, updated="更新日期：115-11-19", lastmod="2026-11-19", meta={"DC.Date": "2023-02-30"})
@@ -623,6 +680,10 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
                    "同列有 .odt。")
     s.expect_clean("/download/", "attachment.no-odf", {"target": f + "registration-application.docx"},
                    "同檔名有 .odt。")
+    s.expect("/download/", "attachment.no-odf", {"target": f + "briefing-2026.ppt"},
+             "簡報 .ppt 只附同檔名的 .odt（文書檔），不是簡報的 ODF 版本（.odp）。")
+    s.expect("/download/", "attachment.no-odf", {"target": f + "fee-calculator.xls"},
+             "試算表 .xls 旁的 .odf 是 ODF 數學公式檔，不是試算表的 ODF 版本（.ods）。")
     s.expect("/download/", "metadata.invalid", {"field": "DC.Date", "value": "2023-02-30"},
              "2 月沒有 30 日。")
     s.expect("/download/", "link.broken", {"target": "/old/forms.asp", "status": "too-many-redirects"},
@@ -677,18 +738,42 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
     for label, href, items in MENU:
         tree.append(f'<li><a href="{href}">{label}</a><ul>' + "".join(
             f'<li><a href="{h}">{t}</a></li>' for t, h in items) + "</ul></li>")
+    # Two byte-identical pages whose relative stylesheet differs (the browser
+    # stage must not share one verdict between them).
+    s.page("/about/view/standard/", "網站瀏覽說明", about + [("網站瀏覽說明", None)], """
+<p>本網站提供一般版面與高對比版面，內容相同，只有配色不同。</p>
+<ul><li><a href="../standard/">一般版面</a></li><li><a href="../contrast/">高對比版面</a></li></ul>
+<p>文字大小可使用瀏覽器的放大功能（Ctrl 加 +）調整。</p>
+""", updated="更新日期：115-11-04", lastmod="2026-11-04", head='<link rel="stylesheet" href="theme.css">\n',
+           copies=("/about/view/contrast/",))
     s.page("/sitemap.html", "網站導覽", [("網站導覽", None)], f"""
 <p>本網站依無障礙網頁設計原則建置，網站主要區塊如下：</p>
 <ul class="acckeys"><li>Alt+U：上方功能區塊，包含回首頁、網站導覽、English 及主選單。</li>
 <li>Alt+C：中央內容區塊，為本頁主要內容。</li><li>Alt+Z：下方功能區塊，包含聯絡資訊及隱私權政策等。</li></ul>
 <p>如果您的瀏覽器是 Firefox，快速鍵請使用 Shift+Alt+(快速鍵字母)。</p>
+<p>網站瀏覽說明：<a href="/about/view/standard/">一般版面</a>、<a href="/about/view/contrast/">高對比版面</a></p>
 <ul class="sitetree">{"".join(tree)}</ul>
 """, updated="更新日期：115-11-25", lastmod="2026-11-25")
 
     s.page("/en/", "English", [("English", None)], f"""
 <p>The {AGENCY.replace("經濟部標準檢驗局示範分局", "Demo Branch, Bureau of Standards, Metrology and Inspection")} (a fictional office used to demonstrate siteaudit) handles commodity inspection, metrology and product certification for the Demo City area.</p>
 <p>Address: No. 1, Gangxi St., Demo City. Tel: +886-2-2000-0000.</p>
+<ul><li><a href="/en/about.html">About Us</a></li><li><a href="/en/services.html">Services</a></li></ul>
+<p class="update">Last Update: 2026-11-01</p>
 """, lang="en", lastmod="2026-11-01")
+    en = [("English", "/en/")]
+    s.page("/en/about.html", "About Us", en + [("About Us", None)], """
+<p>The Demo Branch was set up in 1999 and serves importers and manufacturers in the Demo City port area.</p>
+<ul class="info"><li>Update：105-05-10</li><li>Hits：2,201</li></ul>
+""", lang="en", lastmod="2016-05-10")
+    s.expect("/en/about.html", "freshness.stale", {"modified": "2016-05-10", "source": "page-text"},
+             "英文網頁也用民國日期：「Update：105-05-10」即 2016-05-10。")
+    s.page("/en/services.html", "Services", en + [("Services", None)], """
+<p>Commodity inspection, verification of weighing instruments and product certification (RPC).</p>
+<p class="update">update:<em>2018/01/01</em></p>
+""", lang="en")
+    s.expect("/en/services.html", "freshness.stale", {"modified": "2018-01-01", "source": "page-text"},
+             "「update:<em>2018/01/01</em>」：小寫標籤，日期在 <em> 中。")
 
     # Session-id trap: /service/* is served with {{sid}} replaced by a fresh id
     # (_routes.json "dynamic": "session"), so every page links to new URLs.
@@ -800,6 +885,8 @@ def _zip(entries: list[tuple[str, str | bytes]], first_stored: bool) -> bytes:
 def odf(kind: str, text: str) -> bytes:
     mime = f"application/vnd.oasis.opendocument.{kind}"
     body = (f'<office:text><text:p>{text}</text:p></office:text>' if kind == "text" else
+            f'<office:formula><math xmlns="http://www.w3.org/1998/Math/MathML"><semantics><annotation '
+            f'encoding="StarMath 5.0">{text}</annotation></semantics></math></office:formula>' if kind == "formula" else
             f'<office:spreadsheet><table:table table:name="Sheet1"><table:table-row><table:table-cell office:value-type="string">'
             f'<text:p>{text}</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet>')
     content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
@@ -852,7 +939,23 @@ def assets(s: Site) -> None:
     s.files[f + "statistics-2026.ods"] = odf("spreadsheet", "115年度檢定統計表")
     s.files[f + "statistics-2026.pdf"] = pdf("Statistics 2026")
     s.files[f + "mark-guide.pdf"] = pdf("Safety mark guide")
+    s.files[f + "briefing-2026.ppt"] = ole_placeholder("briefing 2026")
+    s.files[f + "briefing-2026.odt"] = odf("text", "115年度業務說明會簡報（文字版）")
+    s.files[f + "briefing-2026.pdf"] = pdf("Briefing 2026")
+    s.files[f + "fee-calculator.xls"] = ole_placeholder("fee calculator")
+    s.files[f + "fee-calculator.odf"] = odf("formula", "fee = price * 0.0015")
+    s.files["about/view/standard/theme.css"] = THEME_STANDARD.encode("utf-8")
+    s.files["about/view/contrast/theme.css"] = THEME_CONTRAST.encode("utf-8")
 
+
+THEME_STANDARD = """/* 一般版面 */
+main { background: #fff; color: #222; }
+main a { color: #0b4f8a; }
+"""
+THEME_CONTRAST = """/* 高對比版面 */
+main { background: #000; color: #ff0; }
+main a { color: #fff; }
+"""
 
 CSS = """/* 標準檢驗局示範分局: a plain government layout */
 body { font-family: "Noto Sans TC", "Microsoft JhengHei", sans-serif; font-size: 1em; line-height: 1.6; margin: 0; color: #222; background: #fff; }
@@ -945,6 +1048,8 @@ def build(out: Path) -> Site:
             {"url_path": "/business/measurement/scales.html", "kind": "big5", "declared": "meta"},
             {"url_path": "/business/measurement/gas.html", "kind": "big5", "declared": "http-header"},
             {"url_path": "/news/6.html", "kind": "broken-html"},
+            {"url_path": "/about/view/standard/", "kind": "same-html-other-css", "twin": "/about/view/contrast/",
+             "why": "byte-identical HTML whose relative stylesheet theme.css differs (the accessibility cache key)"},
         ],
     }
     s.files["_expected.json"] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
