@@ -30,7 +30,10 @@ How visible dates are read (decisions where SPEC is silent)
   across cells (<th>更新日期</th><td>…</td>), since the page's visible text
   is joined across inline elements.  Dates are Western, 民國 (English pages
   of Taiwanese agencies write them too: `Update：105-05-10` = 2016-05-10),
-  compact (1150101) or with English month names (March 5, 2024).
+  compact (1150101), with English month names (March 5, 2024) or with day
+  and month before the year when their order is certain (01/27/2021).
+* A column header 更新日期 over a list page's table: the newest date in its
+  column (the page is as new as its newest row).
 * Not the page's date: the site's own (網站更新日期, 本站最後更新, Website
   last updated) and a scheduled one (下次更新日期, 預計更新, Next update).
 * Where the date sits.  A page's *content area* is, the first of these that
@@ -77,8 +80,9 @@ Speed: the judge runs this on every page (2,000 pages of 30 KB in the crawl
 benchmark), so labels are found by literal-alternation regexes over the
 page's visible text (case-insensitive English on a lower-cased copy), never
 by a case-folding or full-page NFKC pass; only the 40 characters after a
-label are folded, and the content area's text is walked only on pages that
-show a label at all.
+label are folded.  Where each date sits needs the content area's text: it
+is walked only on pages that show a label, and `modified_date` skips even
+that when all the page's visible dates agree and none is frozen.
 """
 from __future__ import annotations
 
