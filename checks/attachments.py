@@ -209,9 +209,11 @@ _STRING = etree.XPath("string()")
 _LINK_TEXTS = etree.XPath("//a//text() | //area/@alt")
 _LINK_ATTRS = etree.XPath("//a/@title | //a//img/@alt")
 # Format icons named by the format: <img src="/images/icon_docx.gif" alt="">,
-# <a class="file-odt">, <i class="icon-xlsx">.  Only a whole part of the
-# name counts (docx in icon_docx, not in docxviewer).
-_ICON_ATTRS = etree.XPath("//a//img/@src | //a/@class | //a//*[not(self::img)]/@class")
+# <a class="file-odt">.  Only a whole part of the name counts (docx in
+# icon_docx, not in docxviewer).  (Classes of elements inside a link, as in
+# <i class="icon-xlsx">, are not read: that XPath alone would cost more than
+# the rest of the check.)
+_ICON_ATTRS = etree.XPath("//a//img/@src | //a/@class")
 _NAME_PARTS = re.compile(r"[\s_.\-/]+")
 
 
@@ -232,13 +234,13 @@ def _link_of(node: etree._Element) -> etree._Element | None:
     return None
 
 
-def _worded_links(tree: etree._Element) -> dict[etree._Element, list[str]]:
+def _worded_links(tree: etree._Element, read_text: bool) -> dict[etree._Element, list[str]]:
     """Links whose text, title or image alt shows a file name or format word: link -> those words.
 
     One regex pass over all link texts joined; only the few text nodes that
     hold a format word are then traced to their link."""
     out: dict[etree._Element, list[str]] = {}
-    for nodes in (_LINK_TEXTS(tree), _LINK_ATTRS(tree)):
+    for nodes in (_LINK_TEXTS(tree) if read_text else [], _LINK_ATTRS(tree)):
         joined = "\n".join(nodes)
         starts = list(accumulate((len(n) + 1 for n in nodes), initial=0))
         seen: set[int] = set()
@@ -269,17 +271,22 @@ def _worded_links(tree: etree._Element) -> dict[etree._Element, list[str]]:
 
 def _documents(page: Page) -> list[_Doc]:
     base = page.base_url
-    worded = _worded_links(page.tree)
+    # Link texts are visible text: when that shows no format word at all, no
+    # link text can name a document.
+    worded = _worded_links(page.tree, read_text=next(_format_words(page.visible_text), None) is not None)
     docs: list[_Doc] = []
     for a in page.tree.iter("a", "area"):
-        href = (a.get("href") or "").strip()
-        if not href or href.lower().startswith(_NOT_DOWNLOADS):
+        href = a.get("href")
+        if not href:
             continue
         download = a.get("download")
         named = bool(_MAYBE_DOC.search(href) or (download and _MAYBE_DOC.search(download)))
         words = worded.get(a, [])
         if not named and not words:
             continue  # the usual menu link: nothing to read
+        href = href.strip()
+        if href.lower().startswith(_NOT_DOWNLOADS):
+            continue
         try:
             target = urldefrag(urljoin(base, href))[0]
             parts = urlsplit(target)
