@@ -19,9 +19,9 @@ import csv
 import io
 import re
 from collections import Counter
+from collections.abc import Iterator, Mapping
 from datetime import date
 from importlib import resources
-from typing import Iterable, Iterator, Mapping
 
 from checks.model import CheckContext, Finding, Rule, Severity
 from checks.page import Page
