@@ -22,6 +22,7 @@ import struct
 import sys
 import zipfile
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,9 +165,9 @@ META_ORDER = [
 ]
 
 
-def meta_block(title: str, path: str, overrides: dict[str, str | None], english: bool = False) -> str:
+def meta_block(title: str, path: str, overrides: Mapping[str, str | None], english: bool = False) -> str:
     unit = unit_for(path)
-    values = {
+    values: dict[str, str | None] = {
         "DC.Title": f"{SITE_NAME}-{title}",
         "DC.Creator": f"{AGENCY}{unit}",
         "DC.Subject": title,
@@ -217,7 +218,7 @@ class Site:
 
     def page(self, path: str, title: str, crumbs: list[tuple[str, str | None]], body: str, *,
              updated: str | None = None, lastmod: str | None = None, in_sitemap: bool = True,
-             meta: dict[str, str | None] | None = None, lang: str | None = "zh-Hant-TW",
+             meta: Mapping[str, str | None] | None = None, lang: str | None = "zh-Hant-TW",
              encoding: str = "utf-8", meta_charset: bool = True, tail: bool = True,
              head: str = "", copies: tuple[str, ...] = ()) -> None:
         """One page in the shared layout.  `updated` is the visible date line;
@@ -735,9 +736,9 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
 
     # -- 網站導覽 / English / 線上服務 / 行事曆 / admin -------------------------------
     tree = []
-    for label, href, items in MENU:
+    for label, href, sub in MENU:
         tree.append(f'<li><a href="{href}">{label}</a><ul>' + "".join(
-            f'<li><a href="{h}">{t}</a></li>' for t, h in items) + "</ul></li>")
+            f'<li><a href="{h}">{t}</a></li>' for t, h in sub) + "</ul></li>")
     # Two byte-identical pages whose relative stylesheet differs (the browser
     # stage must not share one verdict between them).
     s.page("/about/view/standard/", "網站瀏覽說明", about + [("網站瀏覽說明", None)], """
