@@ -82,10 +82,9 @@ def _pages() -> list[Page]:
 
 def _context(pages: list[Page]) -> tuple[CheckContext, dict, dict, dict]:
     # CheckSettings.own_names as crawler.config builds it: site.agency,
-    # site.name, [site] own_names (the builder's OWN_NAMES, which it writes
-    # into _site.toml) and the [[sections]] units.
+    # site.name, [site] own_names and the [[sections]] units.
     site = TOML.get("site", {})
-    own = tuple(dict.fromkeys(n for n in (site.get("agency"), site.get("name"), *_builder().OWN_NAMES,
+    own = tuple(dict.fromkeys(n for n in (site.get("agency"), site.get("name"), *site.get("own_names", ()),
                                           *(s["unit"] for s in TOML.get("sections", []))) if n))
     dc_dates = {p.url: metadata.dc_date(p.meta) for p in pages}
     text_dates = {p.url: freshness.page_text_dates(p) for p in pages}
@@ -190,3 +189,7 @@ def test_identical_pages_other_stylesheets():
     assert a == b and b'href="theme.css"' in a
     css = {(SITE / f"about/view/{v}/theme.css").read_bytes() for v in ("standard", "contrast")}
     assert len(css) == 2
+
+
+def test_site_toml_names_the_own_offices():
+    assert TOML["site"]["own_names"] == _builder().OWN_NAMES

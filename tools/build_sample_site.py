@@ -1014,7 +1014,10 @@ exclude = ['^https?://([a-z0-9-]+\\.)*(gov\\.tw|google\\.com)(/|$)']
 
 
 def site_toml() -> str:
-    out = [SITE_TOML]
+    names = ", ".join(f'"{n}"' for n in OWN_NAMES)
+    own = (f"# The branch's own offices besides the units below: citing them needs no link.\n"
+           f"own_names = [{names}]\n")
+    out = [SITE_TOML.replace("\n[links]", own + "\n[links]", 1)]
     for path, name, unit in SECTIONS:
         out.append(f'[[sections]]\npath = "{path}"\nname = "{name}"\nunit = "{unit}"\n')
     return "\n".join(out)
