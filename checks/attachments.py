@@ -19,8 +19,9 @@ Decisions where SPEC is silent:
   base64-encoded name (`Download.ashx?n=5aCx5ZCN6KGoLmRvY3g`, as a common
   government CMS writes download links), or from the `download` attribute.
   Names are percent-decoded and compared case-insensitively.
-* When the URL names no document (`/File.aspx?id=123`), the link's own text,
-  title or image alt may: a file name (「報名表.docx」) always counts; a bare
+* When the URL names no document but may be a download endpoint (a query,
+  no extension, or a script: `/File.aspx?id=123`, `/dl/123`), the link's
+  own text, title, image alt or format icon may name it: a file name (「報名表.docx」) always counts; a bare
   format word (DOCX, [ODT], odt檔, an icon with alt "docx") counts only
   inside a row that offers other documents too — alone, "DOC" may be a menu
   word, not a download.
@@ -269,11 +270,25 @@ def _worded_links(tree: etree._Element, read_text: bool) -> dict[etree._Element,
     return out
 
 
+# Where a link's URL names no file, it may still be a download endpoint
+# (Download.ashx?id=5, /File.aspx?id=123, /dl/123) whose words name the file;
+# a link to /about/p1.html, /news/ or /img/a.png is never one.
+_ENDPOINT_EXTS = frozenset({"ashx", "aspx", "asp", "php", "jsp", "do", "cgi", "action", "axd"})
+
+
+def _may_be_endpoint(href: str) -> bool:
+    path = href.split("#", 1)[0]
+    if "?" in path:
+        return True
+    if not path or path.endswith("/"):
+        return False
+    dot = path.rfind(".")
+    return dot <= path.rfind("/") or path[dot + 1:].lower() in _ENDPOINT_EXTS
+
+
 def _documents(page: Page) -> list[_Doc]:
     base = page.base_url
-    # Link texts are visible text: when that shows no format word at all, no
-    # link text can name a document.
-    worded = _worded_links(page.tree, read_text=next(_format_words(page.visible_text), None) is not None)
+    worded: dict[etree._Element, list[str]] | None = None  # read once, only if a link needs it
     docs: list[_Doc] = []
     for a in page.tree.iter("a", "area"):
         href = a.get("href")
@@ -281,9 +296,17 @@ def _documents(page: Page) -> list[_Doc]:
             continue
         download = a.get("download")
         named = bool(_MAYBE_DOC.search(href) or (download and _MAYBE_DOC.search(download)))
-        words = worded.get(a, [])
-        if not named and not words:
-            continue  # the usual menu link: nothing to read
+        words: list[str] = []
+        if not named:
+            if not _may_be_endpoint(href):
+                continue  # the usual menu link: nothing to read
+            if worded is None:
+                # Link texts are visible text: when that shows no format word
+                # at all, no link text can name a document.
+                worded = _worded_links(page.tree, next(_format_words(page.visible_text), None) is not None)
+            words = worded.get(a, [])
+            if not words:
+                continue
         href = href.strip()
         if href.lower().startswith(_NOT_DOWNLOADS):
             continue
@@ -297,8 +320,12 @@ def _documents(page: Page) -> list[_Doc]:
             continue
         name = file_name(target, download) if named else None
         word: str | None = None
-        if (name is None or not name[0]) and words:  # no name, or only an icon=.docx extension
-            from_words, word = _name_from_words(words)
+        if name is None or not name[0]:  # no name, or only an icon=.docx extension
+            if not words:
+                if worded is None:
+                    worded = _worded_links(page.tree, next(_format_words(page.visible_text), None) is not None)
+                words = worded.get(a, [])
+            from_words, word = _name_from_words(words) if words else (None, None)
             if from_words and (name is None or from_words[1] == name[1]):
                 name = from_words
         if name is not None:

@@ -280,6 +280,10 @@ def _statements(block: etree._Element, kw: re.Pattern[str], own: tuple[str, ...]
     original, in_link = _own_text(block)
     if not original.strip():
         return []
+    # Most blocks hold no keyword: find that out before folding the text
+    # (the keywords are folded already, so only full-width Latin needs it).
+    if not kw.search(original) and not _FULL_WIDTH_LATIN.search(original):
+        return []
     text = _fold(original)
     starts: list[tuple[int, str]] = []  # offset, kind: heading | cite | self
     is_heading_tag = _tag(block) in HEADINGS

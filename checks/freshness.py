@@ -80,9 +80,13 @@ Speed: the judge runs this on every page (2,000 pages of 30 KB in the crawl
 benchmark), so labels are found by literal-alternation regexes over the
 page's visible text (case-insensitive English on a lower-cased copy), never
 by a case-folding or full-page NFKC pass; only the 40 characters after a
-label are folded.  Where each date sits needs the content area's text: it
-is walked only on pages that show a label, and `modified_date` skips even
-that when all the page's visible dates agree and none is frozen.
+label are folded.  Where each date sits needs the content area's extent in
+the visible text: its start is found by the first 80 characters of its text
+and its length measured by lxml in C (a Python walk only when something in
+it is hidden); this is done only on pages that show a label, and
+`modified_date` skips it when the page's visible dates agree and none is
+frozen.  The id/class/role lookups run only on pages without <main> or a
+bounded `:::` C region.
 """
 from __future__ import annotations
 
@@ -309,35 +313,55 @@ _LAYOUT_PARENTS = frozenset({"header", "footer", "nav"})
 
 
 class _Marks:
-    """The elements of a page that say where its content and its edges are."""
+    """The elements of a page that say where its content and its edges are,
+    each kind looked up only when the ones before it found nothing."""
 
     def __init__(self, tree: etree._Element) -> None:
-        self.main: list[etree._Element] = []
-        self.article: list[etree._Element] = []
-        self.by_id: list[etree._Element] = []
-        self.by_class: list[etree._Element] = []
-        self.edges: list[etree._Element] = []
-        for el in tree.iter("main", "article", "header", "footer"):
-            {"main": self.main, "article": self.article}.get(el.tag, self.edges).append(el)
-        for v in _ROLE_XPATH(tree):
-            role = v.strip().lower()
-            if role == "main":
-                self.main.append(v.getparent())
-            elif role in ("banner", "contentinfo"):
-                self.edges.append(v.getparent())
-        for v in _ID_XPATH(tree):
-            ident = v.strip().lower()
-            if ident in CONTENT_IDS:
-                self.by_id.append(v.getparent())
-            elif ident in EDGE_NAMES:
-                self.edges.append(v.getparent())
-        for v in _CLASS_XPATH(tree):
-            classes = set(v.lower().split())
-            if classes & CONTENT_CLASSES:
-                self.by_class.append(v.getparent())
-            if classes & EDGE_NAMES:
-                self.edges.append(v.getparent())
+        self.tree = tree
         self.keys: list[etree._Element] = [v.getparent() for v in _ACCESSKEY_XPATH(tree)]
+        self._by_name: tuple[list[etree._Element], ...] | None = None
+
+    @property
+    def main(self) -> list[etree._Element]:
+        found = list(self.tree.iter("main"))
+        return found or [v.getparent() for v in _ROLE_XPATH(self.tree) if v.strip().lower() == "main"]
+
+    @property
+    def article(self) -> list[etree._Element]:
+        return list(self.tree.iter("article"))
+
+    def _names(self) -> tuple[list[etree._Element], ...]:
+        if self._by_name is None:
+            by_id: list[etree._Element] = []
+            by_class: list[etree._Element] = []
+            edges: list[etree._Element] = []
+            for v in _ID_XPATH(self.tree):
+                ident = v.strip().lower()
+                if ident in CONTENT_IDS:
+                    by_id.append(v.getparent())
+                elif ident in EDGE_NAMES:
+                    edges.append(v.getparent())
+            for v in _CLASS_XPATH(self.tree):
+                classes = set(v.lower().split())
+                if classes & CONTENT_CLASSES:
+                    by_class.append(v.getparent())
+                if classes & EDGE_NAMES:
+                    edges.append(v.getparent())
+            self._by_name = (by_id, by_class, edges)
+        return self._by_name
+
+    @property
+    def by_id(self) -> list[etree._Element]:
+        return self._names()[0]
+
+    @property
+    def by_class(self) -> list[etree._Element]:
+        return self._names()[1]
+
+    @property
+    def edges(self) -> list[etree._Element]:
+        roles = [v.getparent() for v in _ROLE_XPATH(self.tree) if v.strip().lower() in ("banner", "contentinfo")]
+        return [*self.tree.iter("header", "footer"), *roles, *self._names()[2]]
 
 
 def _outermost(elements: list[etree._Element]) -> list[etree._Element]:
@@ -353,14 +377,14 @@ def _contains(el: etree._Element, other: etree._Element) -> bool:
     return el is other or any(a is el for a in other.iterancestors())
 
 
-def _c_chunks(c: etree._Element, keys: list[etree._Element], body: etree._Element) -> list[str]:
+def _c_chunks(c: etree._Element, keys: list[etree._Element], body: etree._Element) -> list[etree._Element | str]:
     """The visible text of the `:::` C region (module docstring)."""
     region = c
     parent = c.getparent()
     while parent is not None and parent is not body and not _holds_other_key(parent, c, keys):
         region, parent = parent, parent.getparent()
     if region is not c and "".join(region.itertext()).strip(" \t\r\n\u00a0:"):
-        return [_visible(region)]
+        return [region]
     # The anchor (or its own small wrapper) stands among siblings: the region
     # is what follows it, up to the next accesskey anchor.
     run = []
@@ -387,24 +411,61 @@ def _run_text(run: list[etree._Element]) -> str:
     return "".join(out)
 
 
-def _spans(text: str, chunks: list[str]) -> list[tuple[int, int]]:
-    """Where each chunk of visible text stands in the page's visible text."""
+_HEAD = 80  # characters of an element's visible text that locate it in the page's
+_HIDING_XPATH = etree.XPath(".//@hidden | .//@style")
+
+
+def _visible_length(el: etree._Element) -> int | None:
+    """len(_visible(el)) without walking `el` in Python, when nothing in it is
+    hidden or invisible: its text (lxml, in C) plus one line break at each
+    end of every block element inside.  None when a walk is needed."""
+    if next(el.iter(*INVISIBLE_TAGS), None) is not None:
+        return None
+    if any(is_hidden(v.getparent()) for v in _HIDING_XPATH(el)):
+        return None
+    blocks = sum(1 for _ in el.iter(*BLOCK_TAGS, "br")) - (1 if tag_of(el) in BLOCK_TAGS or tag_of(el) == "br" else 0)
+    return len(etree.tostring(el, method="text", encoding=str, with_tail=False)) + 2 * blocks
+
+
+def _visible_head(el: etree._Element, n: int = _HEAD) -> str:
+    out: list[str] = []
+    size = 0
+    for kind, piece in iter_visible(el):
+        piece = piece if kind == "text" else "\n"
+        out.append(piece)
+        size += len(piece)
+        if size >= n:
+            break
+    return "".join(out)
+
+
+def _spans(text: str, chunks: list[etree._Element | str]) -> list[tuple[int, int]]:
+    """Where each chunk (an element, or a run's visible text) stands in the
+    page's visible text.  An element is located by the start of its text
+    and measured in C when it can be (`_visible_length`); else walked."""
     spans = []
     pos = 0
     for chunk in chunks:
-        if not chunk.strip():
+        size: int | None = None
+        if isinstance(chunk, str):
+            probe = chunk
+        else:
+            size = _visible_length(chunk)
+            probe = _visible_head(chunk) if size is not None else _visible(chunk)
+        if not probe.strip():
             continue
-        at = text.find(chunk, pos)
+        at = text.find(probe, pos)
         if at < 0:
-            at = text.find(chunk)
+            at = text.find(probe)
             if at < 0:  # hidden by an ancestor: not visible at all
                 continue
-        spans.append((at, at + len(chunk)))
-        pos = at + len(chunk)
+        end = at + (size if size is not None else len(probe))
+        spans.append((at, end))
+        pos = end
     return spans
 
 
-def _content_chunks(page: Page, marks: _Marks) -> list[str]:
+def _content_chunks(page: Page, marks: _Marks) -> list[etree._Element | str]:
     keys = marks.keys
     c_keys = [a for a in keys if (a.get("accesskey") or "").strip().lower() == "c"]
     others = [a for a in keys if a not in c_keys]
@@ -414,15 +475,15 @@ def _content_chunks(page: Page, marks: _Marks) -> list[str]:
 
     mains = [el for el in _outermost(marks.main) if fine(el)]
     if mains:
-        return [_visible(el) for el in mains]
+        return list(mains)
     # Without U/Z anchors to bound it, the C region would grow to the whole page.
     if c_keys and others:
         return _c_chunks(c_keys[0], keys, page.body)
-    for found in (marks.article, marks.by_id, marks.by_class):
-        regions = [el for el in _outermost(found) if fine(el)
+    for kind in ("article", "by_id", "by_class"):
+        regions = [el for el in _outermost(getattr(marks, kind)) if fine(el)
                    and not any(tag_of(a) in _LAYOUT_PARENTS for a in el.iterancestors())]
         if regions:
-            return [_visible(el) for el in regions]
+            return list(regions)
     return []
 
 
@@ -433,7 +494,7 @@ def _rank(page: Page, offsets: list[int]) -> list[int]:
     content = _spans(text, _content_chunks(page, marks))
     if content:
         return [IN_CONTENT if any(a <= o < b for a, b in content) else OUTSIDE for o in offsets]
-    edges = _spans(text, [_visible(el) for el in _outermost(marks.edges)])
+    edges = _spans(text, list(_outermost(marks.edges)))
     return [OUTSIDE if any(a <= o < b for a, b in edges) else NEUTRAL for o in offsets]
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from checkhelp import assert_findings, fixture_paths, key, load_fixture, make_ctx, make_page, validate
@@ -520,3 +521,23 @@ def test_corpus_targets():
     # or wrong freshness.unknown is a regression.
     assert scores["missed"] == scores["known_misses"], scores
     assert scores["wrong_unknown"] == scores["known_misses"], scores
+
+
+def test_visible_length_measured_in_c_equals_the_walk():
+    """_visible_length (lxml's text plus block breaks) must be the length of
+    the Python walk's text wherever it answers, on every fixture page."""
+    from checks.freshness import _visible, _visible_length
+
+    measured = 0
+    for path in FIXTURES + sorted((Path(__file__).parent.parent / "sample_site").rglob("*.html")):
+        raw = path.read_bytes()
+        try:
+            page = make_page(raw.decode("utf-8"))
+        except UnicodeDecodeError:  # the sample's two Big5 pages
+            page = make_page(raw.decode("big5"))
+        for el in page.tree.iter("main", "article", "div", "td", "footer", "ul"):
+            n = _visible_length(el)
+            if n is not None:
+                measured += 1
+                assert n == len(_visible(el)), (path.name, el.tag, el.get("class"))
+    assert measured > 500
