@@ -40,7 +40,8 @@ How visible dates are read (decisions where SPEC is silent)
   the page has: `<main>` / `role="main"`; the `:::` C region (the largest
   element around the accesskey="C" anchor that holds no other accesskey
   anchor — or, when the anchor stands among its siblings, the siblings after
-  it up to the next accesskey anchor); `<article>`s; an element with a
+  it up to the next accesskey anchor; only on pages whose U/Z anchors bound
+  it, else it would grow to the whole page); `<article>`s; an element with a
   content-like id (content, main, maincontent, cp, center …); one with a
   content-like class (content, main-content, entry-content, cp …).  A region
   holding another accesskey anchor (a wrapper around header and footer too)
