@@ -13,8 +13,9 @@ How text is read (decisions where SPEC is silent, chosen to avoid false
 alarms, since citation.no-link is an error):
 
 * Keyword forms.  `資料來源：經濟部` (keyword + colon, anywhere in the text,
-  so 新聞來源：… counts too); `資料來源 經濟部` (keyword opening the block or
-  a bracketed clause, then a space and the name); 轉載自聯合報 / 引用自… (the
+  so 新聞來源：… counts too); `資料來源 經濟部` and the page-info lists of
+  CMS templates, `<li>資料來源 /<span>經濟部</span></li>` (keyword opening
+  the block or a bracketed clause, then a space, `/` or `|` and the name); 轉載自聯合報 / 引用自… (the
   keywords ending in 自 are verbs and take the name directly).  A keyword
   glued to other text without a colon — 資源來源不明, 來源不明的訊息 — is
   prose, not a statement.
@@ -24,25 +25,56 @@ alarms, since citation.no-link is an error):
   elements is not read.
 * Relative hrefs count as links (on an http page they resolve to http; on a
   local file checked before publishing they will once published).
-  Fragment-only, mailto:, javascript: etc. do not.
-* 資料來源：本局秘書室 (本局/本署/本分局 … naming the agency itself) is the
-  publishing unit, not others' material: not a statement.
+  Fragment-only, mailto:, javascript: etc. do not, nor hrefs no visitor can
+  use (`http://javascript:;`, `javscript:;` — link.malformed reports them).
+* The agency citing itself is no citation of others' material.  A statement
+  is the agency's own when every name it lists (split at 、，；／ 及 與 和,
+  up to the line's or sentence's end or the next keyword) starts with one of
+  its own names — `settings.own_names`: site.agency, site.name,
+  `[site] own_names` and the `[[sections]]` units — or with 本局 / 本署 /
+  本分局 … (資料來源：本局秘書室, 資料來源：就養養護處 when 就養養護處 is an
+  own name).  Own names are matched before splitting, so 企劃及管考處 stays
+  one name.  Only the start of a name counts: 行政院秘書室 is another
+  agency's 秘書室, so it is judged even when 秘書室 is an own unit; and
+  資料來源：就養養護處、主計總處 cites others too, so it is judged.
 * Each distinct statement text is reported once per page (a table whose every
   row says 資料來源：主計總處 gives one finding, not one per row).
 * A quotation whose source is named without a link is reported once, as the
   statement's citation.no-link, not again as citation.quote-unattributed.
+
+Layout blockquotes.  Editors and themes use `<blockquote>` for things that
+quote nobody: the indent button of old WYSIWYG editors (Internet Explorer's
+`<blockquote dir="ltr" style="margin-right: 0px">`), a styled intro box
+(`<blockquote class="text-info">`).  Reporting those as unattributed
+quotations would be a false alarm on every such page, so a blockquote is
+*layout, not a quotation*, only when all of these hold:
+
+1. it carries presentation markup — a `class`, `style` or `dir` attribute.
+   A bare `<blockquote>` says what HTML says it is, a quotation, and is
+   always judged: the markup is the author's only statement of intent;
+2. its class names no quotation (quote, blockquote, cite, testimonial,
+   epigraph, 引言 …: Bootstrap's `class="blockquote"` is a real quote);
+3. nothing in it marks quoted text: no `<q>`, `<cite>` or `<footer>`
+   (HTML's attribution idiom); no line that opens with a quotation mark or
+   ends with one (「天下為公」, “…”); no attribution line (—— 孔子,
+   -- Lincoln, ～摘自…).  Quotation marks *inside* a line do not count:
+   Chinese official writing puts names and terms in 「」 (請至「書表下載」
+   區下載), which quotes no one.
+
+Anything else — a classed blockquote whose text is quoted or attributed —
+is still judged as a quotation.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
-from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
 from checks.model import CheckContext, Finding, Rule, Severity
 from checks.page import Page, is_hidden
+from checks.urls import Malformed, WebUrl, classify_scheme, resolve
 
 CHECK = "citation"
 
@@ -118,14 +150,13 @@ class _Links:
         href = (el.get("href") or "").strip()
         if not href or href.startswith("#"):
             return False
-        try:
-            scheme = urlsplit(urljoin(self.base, href)).scheme.lower()
-        except ValueError:  # unparsable: link.malformed's business, and no source link
-            return False
-        if scheme in ("http", "https"):
+        hit = resolve(href, self.base)
+        if isinstance(hit, WebUrl):
             return True
+        if isinstance(hit, Malformed):  # http://javascript:;, javscript: … link.malformed's, and no source
+            return False
         # A relative href on a file:// page (pre-publish check) is a site link.
-        return not urlsplit(href).scheme and not href.startswith("//")
+        return classify_scheme(href) is None and not href.startswith("//")
 
     def holds(self, el: etree._Element | None) -> bool:
         if el is None:
@@ -229,9 +260,29 @@ def _strip_decor(text: str) -> str:
     return re.sub(r"^" + _DECOR + r"+|" + _DECOR + r"+$", "", t)
 
 
+# Between the names a statement lists: 資料來源：就養養護處、主計總處.
+_NAME_SEPARATORS = re.compile(r"[、，,；;／/]|及|與|和")
+_OWN = "\0"
+
+
+def _names_only_own(cited: str, own: tuple[str, ...]) -> bool:
+    """Whether every name a statement cites is the agency's own (module docstring)."""
+    line = re.split(r"[\n。]", cited.lstrip(" \t\r\n:："), maxsplit=1)[0]
+    for name in own:  # longest first: 企劃及管考處 before 管考處
+        line = line.replace(name, _OWN)
+    line = _SELF.sub(_OWN, line)
+    parts = [p.strip(" \t【】〔〕「」『』()（）[]") for p in _NAME_SEPARATORS.split(line)]
+    parts = [p for p in parts if p]
+    return bool(parts) and all(p.startswith(_OWN) for p in parts)
+
+
 def _statements(block: etree._Element, kw: re.Pattern[str], own: tuple[str, ...] = ()) -> list[_Statement]:
     original, in_link = _own_text(block)
     if not original.strip():
+        return []
+    # Most blocks hold no keyword: find that out before folding the text
+    # (the keywords are folded already, so only full-width Latin needs it).
+    if not kw.search(original) and not _FULL_WIDTH_LATIN.search(original):
         return []
     text = _fold(original)
     starts: list[tuple[int, str]] = []  # offset, kind: heading | cite | self
@@ -254,11 +305,11 @@ def _statements(block: etree._Element, kw: re.Pattern[str], own: tuple[str, ...]
         if (
             re.match(r"\s*:", after)
             or (keyword.endswith("自") and re.match(r"\s*\w", after))
-            or (clause_start and re.match(r"\s+\w", after))
+            or (clause_start and re.match(r"\s+\w|\s*[/|｜／]\s*\w", after))
         ):
-            cited = after.lstrip(" \t\r\n:：")
-            kind = "self" if _SELF.match(cited) or any(cited.startswith(n) for n in own) else "cite"
-            starts.append((m.start(), kind))
+            nxt = kw.search(after)
+            cited = after[: nxt.start() if nxt else len(after)]
+            starts.append((m.start(), "self" if _names_only_own(cited, own) else "cite"))
     out = []
     for i, (start, kind) in enumerate(starts):
         if kind == "self":
@@ -345,6 +396,53 @@ def _quote_attributed(q: etree._Element, stated: set[etree._Element], links: _Li
     return any(el in stated for root in near for el in root.iter())
 
 
+_FULL_WIDTH_LATIN = re.compile("[\uff21-\uff3a\uff41-\uff5a]")
+
+
+def _may_hold_statement(page: Page, keywords: tuple[str, ...]) -> bool:
+    """A cheap first look: does the page's visible text hold a keyword at all?
+
+    The visible text holds every text the block walk reads (and more: menus),
+    so when no keyword is in it, no block can hold a statement and the walk
+    — the costly part of this check — is skipped.  Full-width Latin
+    (Ｓｏｕｒｃｅ) is compared folded, like the walk does."""
+    text = page.visible_text
+    low = text.lower()
+    if _FULL_WIDTH_LATIN.search(text):
+        low = _fold(low).lower()
+    return any(k in low for k in (_fold(k).strip().lower() for k in keywords) if k)
+
+
+# --- quotations ------------------------------------------------------------------
+
+# A class naming a quotation makes a <blockquote> one, whatever it holds.
+_QUOTE_CLASS = re.compile(r"quot|cite|citation|testimonial|epigraph|引言|引文|引述", re.I)
+_OPEN_QUOTES = "「『“‘\"〝«＂‹"
+_CLOSE_QUOTES = "」』”’\"〞»＂›"
+# An attribution line under a quotation: —— 孔子, ─ 行政院長, -- Lincoln, ～摘自…
+_ATTRIBUTION_LINE = re.compile(r"^\s*(?:[—―─–]+|-{2,}|－{1,}|～|~)\s*\S")
+_QUOTE_MARKUP = ("q", "cite", "footer")
+
+
+def _line_quoted(line: str) -> bool:
+    line = line.strip()
+    return len(line) > 1 and (line[0] in _OPEN_QUOTES or line.rstrip("。.，,；;！!？?")[-1:] in _CLOSE_QUOTES)
+
+
+def is_layout_blockquote(bq: etree._Element) -> bool:
+    """A <blockquote> used to indent or box text, not to quote (module docstring)."""
+    if _tag(bq) != "blockquote" or (bq.get("cite") or "").strip():
+        return False
+    if not any((bq.get(a) or "").strip() for a in ("class", "style", "dir")):
+        return False  # a bare blockquote means what HTML says: a quotation
+    if _QUOTE_CLASS.search(bq.get("class") or ""):
+        return False
+    if any(True for _ in bq.iter(*_QUOTE_MARKUP)):
+        return False
+    lines = "\n".join(_own_text(el)[0] for el in bq.iter() if _tag(el) in BLOCKS).split("\n")
+    return not any(_line_quoted(line) or _ATTRIBUTION_LINE.match(line) for line in lines)
+
+
 def check(page: Page, ctx: CheckContext) -> Iterator[Finding]:
     if not page.is_html:
         return
@@ -353,9 +451,10 @@ def check(page: Page, ctx: CheckContext) -> Iterator[Finding]:
     links = _Links(page)
 
     statements: list[_Statement] = []
-    if kw is not None:
+    own = tuple(sorted({_fold(n).strip() for n in ctx.settings.own_names if n.strip()}, key=len, reverse=True))
+    if kw is not None and _may_hold_statement(page, ctx.settings.citation_keywords):
         for block in _blocks(root):
-            for s in _statements(block, kw, ctx.settings.own_names):
+            for s in _statements(block, kw, own):
                 s.linked = _heading_linked(block, links) if s.heading else links.holds(block)
                 statements.append(s)
 
@@ -374,7 +473,7 @@ def check(page: Page, ctx: CheckContext) -> Iterator[Finding]:
     for q in root.iter(*QUOTES):
         if is_hidden(q) or any(_tag(a) in SKIP or is_hidden(a) for a in q.iterancestors()):
             continue
-        if _quote_attributed(q, stated, links):
+        if is_layout_blockquote(q) or _quote_attributed(q, stated, links):
             continue
         text = _trim("".join(q.itertext()))
         if not text or text in quoted:

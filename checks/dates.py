@@ -4,7 +4,9 @@ SPEC "Rules in detail / Modification date": dates on Taiwanese government
 pages are Western (`2023-05-03`, `2023/5/3`, `2023.5.3`, `2023年5月3日`) or
 ROC/民國 (`112-05-03`, `112/5/3`, `112.1.2`, `112年5月3日`,
 `民國 111 年 12 月 02 日`, compact `1150101`): ROC year + 1911 = Western
-year.  "Stale" is "before as-of minus N calendar months", so month
+year.  The English pages agencies publish write ROC dates too (`Update：105-05-10`
+is 2016-05-10) and sometimes English month names (`March 5, 2024`,
+`5 Mar 2024`, `05-Mar-2024`); those are read as well.  "Stale" is "before as-of minus N calendar months", so month
 arithmetic clamps to the month end (2026-12-31 minus 2 months = 2026-10-31,
 2026-04-30 minus 2 months = 2026-02-28) — dateutil's relativedelta does
 exactly that.
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 from dateutil.relativedelta import relativedelta
@@ -38,6 +40,16 @@ _SEP_DATE = re.compile(
 _CJK_DATE = re.compile(_YEAR + r"\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})(?:\s*[日號号])?(?!\d)")
 # Compact forms: 7 digits = ROC YYYMMDD (1150101), 8 digits = Western YYYYMMDD.
 _COMPACT = re.compile(r"(?P<roc>(?:中華)?民國\s*)?(?P<y>\d{3,4})(?P<m>\d{2})(?P<d>\d{2})(?!\d)")
+# English month names, only with a 4-digit (Western) year: "March 5, 2024",
+# "Mar. 5th 2024", "5 March 2024", "05-Mar-2024".
+MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_MON = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_EN_MDY = re.compile(_MON + r"\s*(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s*(?P<y>\d{4})(?!\d)", re.I)
+# Day and month before a 4-digit year (01/27/2021, 27.01.2021), on English
+# pages: read only when one of the two is over 12, so the order is certain.
+_DAY_MONTH_YEAR = re.compile(r"(?P<a>\d{1,2})\s*(?P<sep>[-/.])\s*(?P<b>\d{1,2})\s*(?P=sep)\s*(?P<y>\d{4})(?!\d)")
+_EN_DMY = re.compile(r"(?P<d>\d{1,2})(?:st|nd|rd|th)?[\s-]*" + _MON + r",?[\s-]*(?P<y>\d{4})(?!\d)", re.I)
 
 
 def normalize(text: str) -> str:
@@ -69,14 +81,34 @@ def match_date(text: str, pos: int = 0, *, compact: bool = True) -> tuple[date, 
 
     Returns (date, end offset) or None.  Impossible calendar dates are None,
     not a guess.  `compact` allows the digit-only forms (1150101, 20230503),
-    which are only safe where a label announces a date.
+    which are only safe where a label announces a date, English month names
+    (`March 5, 2024`) and day/month before the year when the order is certain
+    (`01/27/2021`; `03/04/2021` could be either and is None).
     """
+    if compact:
+        m = _DAY_MONTH_YEAR.match(text, pos)
+        if m:
+            a, b, y = int(m.group("a")), int(m.group("b")), int(m.group("y"))
+            month, day = (a, b) if b > 12 >= a else (b, a) if a > 12 >= b else (0, 0)
+            try:
+                return (date(y, month, day), m.end()) if 1900 <= y < 2200 else None
+            except ValueError:  # ambiguous (both ≤ 12) or impossible
+                return None
     patterns = (_SEP_DATE, _CJK_DATE, _COMPACT) if compact else (_SEP_DATE, _CJK_DATE)
     for pat in patterns:
         m = pat.match(text, pos)
         if m:
             d = _make(m)
             return (d, m.end()) if d is not None else None
+    if compact:  # English month names: only where a label announces a date, like compact forms
+        for pat in (_EN_MDY, _EN_DMY):
+            m = pat.match(text, pos)
+            if m:
+                try:
+                    d = date(int(m.group("y")), MONTHS[m.group("mon")[:3].lower()], int(m.group("d")))
+                except ValueError:
+                    return None
+                return (d, m.end()) if 1900 <= d.year < 2200 else None
     return None
 
 
@@ -132,7 +164,7 @@ def parse_http_date(text: str | None) -> date | None:
     if dt is None:
         return None
     if dt.tzinfo is None:  # RFC 850 / asctime forms: GMT by definition
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(TAIWAN).date()
 
 

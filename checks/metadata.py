@@ -19,9 +19,9 @@ import csv
 import io
 import re
 from collections import Counter
+from collections.abc import Iterator, Mapping
 from datetime import date
 from importlib import resources
-from typing import Iterable, Iterator, Mapping
 
 from checks.model import CheckContext, Finding, Rule, Severity
 from checks.page import Page
@@ -238,9 +238,13 @@ def site_findings(home: Page, frozen: Mapping[str, str], counts: Mapping[str, in
     """One `metadata.frozen` warning on the home page per frozen field.
 
     `frozen` and `counts` are keyed by lower-case field name (as returned by
-    `frozen_values` / `frozen_counts`).
+    `frozen_values` / `frozen_counts`).  Other site-level values that share
+    CheckContext.frozen_values (freshness's "page-text") are not metadata
+    fields and are left to their own check.
     """
     for key, value in frozen.items():
+        if key not in CANONICAL:
+            continue
         pages = int(counts.get(key, 0))
         yield home.finding(
             CHECK, "metadata.frozen", _RULE["metadata.frozen"].severity,

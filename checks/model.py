@@ -251,7 +251,9 @@ class CheckContext:
     # link target (no fragment) -> outcome; the links check reads it
     link_results: Mapping[str, LinkResult] = field(default_factory=dict)
     # site-level template values: lower-case meta field -> value (e.g. a
-    # DC.Date copied onto most pages); freshness ignores them
+    # DC.Date copied onto most pages), and "page-text" -> the ISO date of a
+    # visible 更新日期 frozen across the site (freshness.frozen_text_dates);
+    # freshness ignores them
     frozen_values: Mapping[str, str] = field(default_factory=dict)
     # page url -> axe-core result dict ({"violations": [...], "incomplete": [...]})
     axe_results: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

@@ -25,9 +25,9 @@ def section_for(url: str, sections: tuple[Section, ...] | list[Section]) -> Sect
     path = unquote(urlsplit(url).path or "/")
     best: Section | None = None
     for s in sections:
-        if path.startswith(s.path) or (s.path.endswith("/") and path == s.path[:-1]):
-            if best is None or len(s.path) > len(best.path):
-                best = s
+        matches = path.startswith(s.path) or (s.path.endswith("/") and path == s.path[:-1])
+        if matches and (best is None or len(s.path) > len(best.path)):
+            best = s
     if best is not None:
         return best
     segments = [seg for seg in path.split("/") if seg]

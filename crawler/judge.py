@@ -78,6 +78,7 @@ class PageJudge:
     sitemap: dict[str, str]
     home: str | None
     dc_dates: dict[str, str | None]
+    text_dates: dict[str, list[Any]] = field(default_factory=dict)
     document_urls: frozenset[str] = frozenset()
 
     def page(self, rec: dict[str, Any]) -> PageVerdict:
@@ -93,7 +94,10 @@ class PageJudge:
             findings = run_page(page, self.ctx)
             frozen = self.ctx.frozen_values
             if rec["url"] == self.home and frozen:
+                # the site-level template values, once per site, on the home page
                 findings.extend(metadata.site_findings(page, frozen, metadata.frozen_counts(self.dc_dates, frozen)))
+                findings.extend(freshness.site_findings(page, frozen,
+                                                        freshness.frozen_text_counts(self.text_dates, frozen)))
             modified, source = freshness.modified_date(page, self.ctx)
         except CheckCrashed as e:
             return PageVerdict([], None, {"url": page.url, "stage": "judge", "status": None, "error": str(e)[:500],
@@ -134,14 +138,19 @@ class _ForkedShare:
             store.close()
 
 
-def build_context(cfg: Config, store: Store, as_of: date) -> tuple[CheckContext, dict[str, str | None]]:
+def build_context(cfg: Config, store: Store, as_of: date) -> tuple[CheckContext, dict[str, str | None],
+                                                                dict[str, list[Any]]]:
+    """The context every page is judged in, with the site-level template
+    values found across all pages first: a DC.Date and a visible footer
+    更新日期 that most pages carry say nothing about any page."""
     links = store.link_results()
     page_meta = store.page_meta()
     dc_dates = {url: metadata.dc_date(meta) for url, meta in page_meta.items()}
-    frozen = metadata.frozen_values(dc_dates)
+    text_dates = store.page_text_dates()
+    frozen = {**metadata.frozen_values(dc_dates), **freshness.frozen_text_dates(text_dates)}
     ctx = CheckContext(as_of=as_of, settings=cfg.check_settings(), link_results=links,
                        frozen_values=frozen, axe_results=store.axe_results())
-    return ctx, dc_dates
+    return ctx, dc_dates, text_dates
 
 
 def judge_store(cfg: Config, store: Store, as_of: date, workers: int | None = None,
@@ -150,11 +159,11 @@ def judge_store(cfg: Config, store: Store, as_of: date, workers: int | None = No
     is by URL either way."""
     from crawler.progress import Stage
 
-    ctx, dc_dates = build_context(cfg, store, as_of)
+    ctx, dc_dates, text_dates = build_context(cfg, store, as_of)
     page_urls = store.page_urls()
     documents = store.documents()
     judge = PageJudge(cfg, ctx, store.sitemap_dates(), home_url(cfg, page_urls, dict(ctx.link_results)), dc_dates,
-                      frozenset(documents))
+                      text_dates, frozenset(documents))
     workers = workers or min(os.cpu_count() or 1, 4)
     stage = Stage("判斷", total=len(page_urls), enabled=progress)
     if workers < 2 or len(page_urls) < PARALLEL_MIN_PAGES:

@@ -87,7 +87,8 @@ class StorePipeline:
         store = self.store
         if isinstance(item, PageItem):
             store.add_page(item.url, item.status, item.content_type, item.depth, item.headers, item.html,
-                           item.meta, item.bytes, item.title, (item.links, item.malformed), item.chain)
+                           item.meta, item.bytes, item.title, (item.links, item.malformed), item.chain,
+                           item.text_dates)
             store.clear_failed_page(item.url)
         elif isinstance(item, LinkItem):
             store.add_link(item.result)

@@ -33,6 +33,7 @@ from scrapy.exceptions import StopDownload
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
+from checks import freshness
 from checks.model import FailureStatus, LinkOutcome, LinkResult
 from checks.page import Link, Page
 from checks.urls import WebUrl, resolve
@@ -239,7 +240,8 @@ class SiteSpider(scrapy.Spider):
             # (a page reached twice through redirects is stored once: the store ignores repeats)
             yield PageItem(url=page.url, status=page.status, content_type=page.content_type, depth=depth,
                            headers=headers, html=page.html, meta=page.meta, bytes=len(response.body),
-                           title=page.title, links=list(links), malformed=list(page.malformed_links), chain=run)
+                           title=page.title, links=list(links), malformed=list(page.malformed_links), chain=run,
+                           text_dates=freshness.page_text_dates(page))
             yield from self.follow_links(page.url, links, depth, chain_key, run)
         result = self._link_result(response, anchors)
         yield LinkItem(result)

@@ -30,7 +30,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (
     url TEXT PRIMARY KEY, status INTEGER, content_type TEXT, depth INTEGER,
     headers TEXT, html BLOB, meta TEXT, bytes INTEGER, title TEXT, seq INTEGER, links BLOB,
-    chain INTEGER DEFAULT 0
+    chain INTEGER DEFAULT 0, text_dates TEXT
 );
 CREATE TABLE IF NOT EXISTS links (url TEXT PRIMARY KEY, result TEXT, outcome TEXT);
 CREATE TABLE IF NOT EXISTS sitemap (url TEXT PRIMARY KEY, lastmod TEXT);
@@ -80,6 +80,8 @@ class Store:
         cols = {r[1] for r in self.db.execute("PRAGMA table_info(pages)")}
         if "chain" not in cols:
             self.db.execute("ALTER TABLE pages ADD COLUMN chain INTEGER DEFAULT 0")
+        if "text_dates" not in cols:
+            self.db.execute("ALTER TABLE pages ADD COLUMN text_dates TEXT")
 
     # ---- writes ---------------------------------------------------------
     def _write(self, sql: str, params: Any = (), many: bool = False) -> sqlite3.Cursor:
@@ -100,7 +102,8 @@ class Store:
 
     def add_page(self, url: str, status: int, content_type: str, depth: int, headers: dict[str, str],
                  html: str, meta: dict[str, list[str]], nbytes: int, title: str,
-                 links: tuple[list[Any], list[Any]] | None = None, chain: int = 0) -> bool:
+                 links: tuple[list[Any], list[Any]] | None = None, chain: int = 0,
+                 text_dates: list[Any] | None = None) -> bool:
         """False when the page was already stored (a redirect reached it twice).
 
         `links` are the page's extracted links and malformed hrefs
@@ -110,10 +113,10 @@ class Store:
         self._seq += 1
         packed = zlib.compress(json.dumps(links, ensure_ascii=False).encode("utf-8"), 1) if links is not None else None
         cur = self._write(
-            "INSERT OR IGNORE INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR IGNORE INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (url, status, content_type, depth, json.dumps(headers, ensure_ascii=False),
              zlib.compress(html.encode("utf-8"), 1), json.dumps(meta, ensure_ascii=False), nbytes, title, self._seq,
-             packed, chain),
+             packed, chain, json.dumps(text_dates or [])),
         )
         return cur.rowcount == 1
 
@@ -209,6 +212,10 @@ class Store:
         for url, depth, chain, links in self.db.execute("SELECT url, depth, chain, links FROM pages ORDER BY seq"):
             if links is not None:
                 yield url, depth, chain or 0, json.loads(zlib.decompress(links))[0]
+
+    def page_text_dates(self) -> dict[str, list[Any]]:
+        """url -> checks.freshness.page_text_dates of every stored page."""
+        return {r[0]: json.loads(r[1] or "[]") for r in self.db.execute("SELECT url, text_dates FROM pages")}
 
     def page_meta(self) -> dict[str, dict[str, list[str]]]:
         return {r[0]: json.loads(r[1]) for r in self.db.execute("SELECT url, meta FROM pages")}

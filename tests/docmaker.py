@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import io
 import struct
-import uuid
 import zipfile
 import zlib
 from pathlib import Path
@@ -26,6 +25,8 @@ from typing import Any
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name
+
+from tools.sampledocs import cfb_bytes, custom_xml, ole_bytes, ooxml_bytes
 
 # ---- PDF ----------------------------------------------------------------------
 _FONT = {"/Type": Name.Font, "/Subtype": Name.Type1, "/BaseFont": Name.Helvetica}
@@ -213,33 +214,6 @@ def zip_bomb_odt(path: Path, unpacked: int = 40 * 1024 * 1024) -> Path:
 
 
 # ---- OOXML --------------------------------------------------------------------
-_W_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
-_P_MAIN = "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
-
-
-def _core_xml(title: str | None, subject: str | None, creator: str | None) -> bytes:
-    parts = []
-    for tag, value in (("dc:title", title), ("dc:subject", subject), ("dc:creator", creator)):
-        if value is not None:
-            parts.append(f"<{tag}>{value}</{tag}>")
-    return (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
-        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
-        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">' + "".join(parts) + "</cp:coreProperties>"
-    ).encode("utf-8")
-
-
-def _custom_xml(props: dict[str, str]) -> bytes:
-    items = "".join(
-        f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{n}" name="{k}"><vt:lpwstr>{v}</vt:lpwstr>'
-        "</property>" for n, (k, v) in enumerate(props.items(), 2))
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
-            'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">' + items
-            + "</Properties>").encode("utf-8")
-
-
 def ooxml(path: Path, kind: str = "docx", *, title: str | None = "申請書", subject: str | None = "申請",
           creator: str | None = "秘書室", core: bool = True, custom: dict[str, str] | None = None) -> Path:
     """A minimal Word (docx) or PowerPoint (pptx) package, or an openpyxl workbook (xlsx)."""
@@ -254,150 +228,25 @@ def ooxml(path: Path, kind: str = "docx", *, title: str | None = "申請書", su
         wb.save(path)
         if custom or not core:
             rezip(path, path.with_suffix(".tmp"), drop=() if core else ("docProps/core.xml",),
-                  replace={"docProps/custom.xml": _custom_xml(custom)} if custom else None)
+                  replace={"docProps/custom.xml": custom_xml(custom)} if custom else None)
             path.with_suffix(".tmp").replace(path)
         return path
-    main, part, body = (
-        (_W_MAIN, "word/document.xml",
-         '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r>'
-         "<w:t>本文</w:t></w:r></w:p></w:body></w:document>")
-        if kind == "docx" else
-        (_P_MAIN, "ppt/presentation.xml",
-         '<p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>')
-    )
-    rels = ['<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-            f'officeDocument" Target="{part}"/>']
-    overrides = [f'<Override PartName="/{part}" ContentType="{main}"/>']
-    if core:
-        rels.append('<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/'
-                    'metadata/core-properties" Target="docProps/core.xml"/>')
-        overrides.append('<Override PartName="/docProps/core.xml" '
-                         'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>')
-    if custom:
-        rels.append('<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-                    'relationships/custom-properties" Target="docProps/custom.xml"/>')
-        overrides.append('<Override PartName="/docProps/custom.xml" '
-                         'ContentType="application/vnd.openxmlformats-officedocument.custom-properties+xml"/>')
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml",
-                   '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                   '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-                   '<Default Extension="xml" ContentType="application/xml"/>' + "".join(overrides) + "</Types>")
-        z.writestr("_rels/.rels", '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                   '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                   + "".join(rels) + "</Relationships>")
-        z.writestr(part, '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + body)
-        if core:
-            z.writestr("docProps/core.xml", _core_xml(title, subject, creator))
-        if custom:
-            z.writestr("docProps/custom.xml", _custom_xml(custom))
+    path.write_bytes(ooxml_bytes(kind, title=title, subject=subject, creator=creator, core=core, custom=custom))
     return path
 
 
-# ---- OLE2 compound files (Office 97-2003) ---------------------------------------
-_FREE, _END, _FATSECT, _NOSTREAM = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
-_SUMMARY_FMTID = uuid.UUID("f29f85e0-4ff9-1068-ab91-08002b27b3d9").bytes_le
-
-
-def summary_information(props: dict[int, str | int], codepage: int = 950) -> bytes:
-    """A SummaryInformation property-set stream: pid -> str (VT_LPSTR in `codepage`) or int (VT_I4)."""
-    codec = "utf-8" if codepage == 65001 else f"cp{codepage}"
-    values: list[tuple[int, bytes]] = [(1, struct.pack("<IhH", 2, codepage if codepage < 32768 else codepage - 65536,
-                                                       0))]
-    for pid, value in props.items():
-        if isinstance(value, int):
-            values.append((pid, struct.pack("<Ii", 3, value)))
-        else:
-            raw = value.encode(codec) + b"\x00"
-            raw += b"\x00" * (-len(raw) % 4)
-            values.append((pid, struct.pack("<II", 0x1E, len(raw)) + raw))
-    header_len = 8 + 8 * len(values)
-    offsets, body = [], b""
-    for pid, data in values:
-        offsets.append((pid, header_len + len(body)))
-        body += data
-    section = struct.pack("<II", header_len + len(body), len(values))
-    section += b"".join(struct.pack("<II", pid, off) for pid, off in offsets) + body
-    head = struct.pack("<HHI", 0xFFFE, 0, 0x00020006) + b"\x00" * 16 + struct.pack("<I", 1)
-    head += _SUMMARY_FMTID + struct.pack("<I", 48)
-    return head + section
-
-
+# ---- OLE2 compound files (Office 97-2003), built by tools/sampledocs.py ---------
 def cfb(path: Path, streams: dict[str, bytes]) -> Path:
-    """A minimal MS-CFB v3 compound file holding `streams` (root storage only)."""
-    sector = 512
-    data_sectors: list[bytes] = []
-    starts: dict[str, int] = {}
-    fat: list[int] = []
-    for name, data in streams.items():
-        data = data + b"\x00" * (max(0, 4096 - len(data)))  # never below the mini-stream cutoff
-        data += b"\x00" * (-len(data) % sector)
-        starts[name] = len(data_sectors)
-        n = len(data) // sector
-        for i in range(n):
-            data_sectors.append(data[i * sector:(i + 1) * sector])
-            fat.append(len(data_sectors) if i < n - 1 else _END)
-    # directory: root + one entry per stream, 4 entries per sector
-    entries = [("Root Entry", 5, _END, 0, 1 if streams else _NOSTREAM, _NOSTREAM)]
-    names = list(streams)
-    for i, name in enumerate(names):
-        right = i + 2 if i + 1 < len(names) else _NOSTREAM  # a chain of right siblings
-        entries.append((name, 2, starts[name], max(4096, len(streams[name])), _NOSTREAM, right))
-    dir_bytes = b""
-    for name, typ, start, size, child, right in entries:
-        raw = name.encode("utf-16-le") + b"\x00\x00"
-        dir_bytes += (raw.ljust(64, b"\x00") + struct.pack("<HBB", len(raw), typ, 1)
-                      + struct.pack("<III", _NOSTREAM, right, child) + b"\x00" * 16 + b"\x00" * 4 + b"\x00" * 16
-                      + struct.pack("<IQ", start, size))
-    dir_bytes += b"\x00" * (-len(dir_bytes) % sector)
-    dir_start = len(data_sectors)
-    n_dir = len(dir_bytes) // sector
-    for i in range(n_dir):
-        data_sectors.append(dir_bytes[i * sector:(i + 1) * sector])
-        fat.append(len(data_sectors) if i < n_dir - 1 else _END)
-    fat_start = len(data_sectors)
-    fat.append(_FATSECT)
-    assert len(fat) <= 128, "one FAT sector is enough for test files"
-    fat_sector = struct.pack("<128I", *(fat + [_FREE] * (128 - len(fat))))
-    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
-              + b"\x00" * 6 + struct.pack("<IIIIIIIII", 0, 1, dir_start, 0, 4096, _END, 0, _END, 0)
-              + struct.pack("<109I", fat_start, *([_FREE] * 108)))
-    path.write_bytes(header + b"".join(data_sectors) + fat_sector)
+    path.write_bytes(cfb_bytes(streams))
     return path
-
-
-def word_fib(encrypted: bool = False) -> bytes:
-    """The start of a WordDocument stream: FibBase with wIdent 0xA5EC and fEncrypted."""
-    return struct.pack("<HHHHHH", 0xA5EC, 0x00C1, 0, 0x0404, 0, 0x0100 if encrypted else 0)
-
-
-def excel_workbook(encrypted: bool = False) -> bytes:
-    """A BIFF8 globals substream start: BOF, (FILEPASS), EOF."""
-    bof = struct.pack("<HH", 0x0809, 16) + struct.pack("<HHHHII", 0x0600, 0x0005, 0, 0, 0, 0)
-    filepass = struct.pack("<HH", 0x002F, 6) + b"\x01\x00\x01\x00\x00\x00" if encrypted else b""
-    return bof + filepass + struct.pack("<HH", 0x000A, 0)
 
 
 def ole(path: Path, kind: str = "doc", *, title: str | None = "申請書", subject: str | None = "申請",
         author: str | None = "秘書室", codepage: int = 950, encrypted: bool = False, summary: bool = True) -> Path:
     """A legacy Word/Excel/PowerPoint compound file with SummaryInformation."""
-    streams: dict[str, bytes] = {}
-    if kind == "doc":
-        streams["WordDocument"] = word_fib(encrypted)
-    elif kind == "xls":
-        streams["Workbook"] = excel_workbook(encrypted)
-    else:
-        streams["PowerPoint Document"] = b"\x00" * 16
-        streams["Current User"] = struct.pack("<HHI", 0, 0x0FF6, 20) + struct.pack(
-            "<II", 20, 0xF3D1C4DF if encrypted else 0xE391C05F)
-    if summary:
-        props: dict[int, str | int] = {}
-        for pid, value in ((2, title), (3, subject), (4, author)):
-            if value is not None:
-                props[pid] = value
-        streams["\x05SummaryInformation"] = summary_information(props, codepage)
-    return cfb(path, streams)
+    path.write_bytes(ole_bytes(kind, title=title, subject=subject, author=author, codepage=codepage,
+                               encrypted=encrypted, summary=summary))
+    return path
 
 
 def encrypted_ooxml(path: Path) -> Path:

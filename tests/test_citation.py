@@ -249,6 +249,7 @@ def test_agency_naming_itself_needs_no_link():
     from dataclasses import replace
 
     from checkhelp import make_ctx, make_page
+
     from checks import citation
 
     html = "<html><body><p>資料來源：秘書課</p><p>資料來源：經濟部統計處</p></body></html>"
@@ -256,3 +257,102 @@ def test_agency_naming_itself_needs_no_link():
     ctx = replace(ctx, settings=replace(ctx.settings, own_names=("秘書課", "經濟部標準檢驗局示範分局")))
     found = [f.detail["text"] for f in citation.check(make_page(html), ctx)]
     assert found == ["資料來源：經濟部統計處"]
+
+
+def own_ctx(*names: str):
+    from dataclasses import replace
+
+    ctx = make_ctx()
+    return replace(ctx, settings=replace(ctx.settings, own_names=names))
+
+
+OWN = ("國軍退除役官兵輔導委員會", "退輔會", "就養養護處", "企劃及管考處", "秘書室")
+
+
+@pytest.mark.parametrize(
+    "html, expected",
+    [
+        # issue 10: the agency's own departments ([site] own_names, [[sections]] units)
+        ("<p>資料來源：就養養護處</p>", []),
+        ("<p>資料來源：就養養護處 115年度統計</p>", []),
+        ("<p>資料來源：退輔會就養養護處</p>", []),
+        ("<p>資料來源：國軍退除役官兵輔導委員會</p>", []),
+        ("<p>資料來源：企劃及管考處</p>", []),  # one name, though it holds 及
+        ("<p>資料來源：就養養護處、秘書室</p>", []),
+        ("<p>資料來源：【就養養護處】</p>", []),
+        ("<p>資料來源：本會就養養護處</p>", []),
+        ("<p>（資料來源：就養養護處）</p>", []),
+        ("<td>資料來源：就養養護處</td>", []),
+        ("<p>資料來源：就養養護處<br>圖片來源：中央社</p>", [nolink("圖片來源：中央社")]),
+        # others' names stay judged
+        ("<p>資料來源：就養養護處、行政院主計總處</p>", [nolink("資料來源：就養養護處、行政院主計總處")]),
+        ("<p>資料來源：就養養護處及衛生福利部</p>", [nolink("資料來源：就養養護處及衛生福利部")]),
+        ("<p>資料來源：行政院秘書室</p>", [nolink("資料來源：行政院秘書室")]),  # another agency's 秘書室
+        ("<p>資料來源：衛生福利部</p>", [nolink("資料來源：衛生福利部")]),
+        # full-width forms fold like the text
+        ("<p>資料來源：　就養養護處</p>", []),
+        ("<p>資料來源:就養養護處</p>", []),
+    ],
+)
+def test_own_names(html, expected):
+    check(html, expected, ctx=own_ctx(*OWN))
+
+
+def test_own_names_need_the_setting():
+    check("<p>資料來源：就養養護處</p>", [nolink("資料來源：就養養護處")])
+    check("<p>資料來源：本局秘書室</p>", [])  # 本局 names the agency without any setting
+
+
+@pytest.mark.parametrize(
+    "html, expected",
+    [
+        # layout: presentation markup, nothing quoted
+        ('<blockquote class="text-info"><p>本局致力於提升商品安全，歡迎民眾多加利用線上服務。</p></blockquote>', []),
+        ('<blockquote dir="ltr" style="MARGIN-RIGHT: 0px"><p>一、申請資格：設籍本市者。</p></blockquote>', []),
+        ('<blockquote style="margin: 0 0 0 40px; border: none; padding: 0px;">請至「書表下載」區下載申請書。'
+         '</blockquote>', []),  # 「」 around a name inside a line quotes no one
+        ('<blockquote class="intro lead">本專區提供「消費者保護」相關資訊。<br>如有疑問請洽服務臺。</blockquote>', []),
+        # still quotations: no presentation markup ...
+        ("<blockquote><p>本局致力於提升商品安全。</p></blockquote>", [quote("本局致力於提升商品安全。")]),
+        # ... a class naming a quotation
+        ('<blockquote class="blockquote"><p>以標準引領產業。</p></blockquote>', [quote("以標準引領產業。")]),
+        ('<blockquote class="pull-quote">以標準引領產業。</blockquote>', [quote("以標準引領產業。")]),
+        # ... quoted lines, attribution lines, quotation markup
+        ('<blockquote class="text-info"><p>「天下為公，選賢與能。」</p></blockquote>',
+         [quote("「天下為公，選賢與能。」")]),
+        ('<blockquote class="text-info">局長表示：「商品安全是我們的承諾」</blockquote>',
+         [quote("局長表示：「商品安全是我們的承諾」")]),
+        ('<blockquote class="box"><p>“Quality is never an accident.”</p></blockquote>',
+         [quote("“Quality is never an accident.”")]),
+        ('<blockquote style="margin-left:2em"><p>天下為公</p><p>—— 禮記</p></blockquote>', [quote("天下為公—— 禮記")]),
+        ('<blockquote class="text-info"><p>天下為公</p><footer>禮記</footer></blockquote>', [quote("天下為公禮記")]),
+        ('<blockquote class="text-info"><p>孔子說<q>學而時習之</q></p></blockquote>',
+         [quote("孔子說學而時習之"), quote("學而時習之")]),
+        # attributed layout or not: nothing
+        ('<blockquote class="text-info" cite="https://ctext.org/">「天下為公」</blockquote>', []),
+        (f'<blockquote class="text-info"><p>「天下為公」</p><p>出處：{A}</p></blockquote>', []),
+    ],
+)
+def test_layout_blockquotes(html, expected):
+    check(html, expected)
+
+
+@pytest.mark.parametrize(
+    "html, expected",
+    [
+        # hrefs no visitor can use are no source link (link.malformed reports them)
+        ('<p>資料來源：<a href="http://javascript:;">主計總處</a></p>', [nolink("資料來源：主計總處")]),
+        ('<p>資料來源：<a href="javscript:;">主計總處</a></p>', [nolink("資料來源：主計總處")]),
+        ('<p>資料來源：<a href="http://[::1/x">主計總處</a></p>', [nolink("資料來源：主計總處")]),
+        ('<p>資料來源：<a href="http://javascript:;">x</a><a href="https://www.stat.gov.tw/">主計總處</a></p>', []),
+        # the page-info list of CMS templates: keyword, slash or bar, name
+        ("<ul><li>資料來源 /<span>經濟部統計處</span></li></ul>", [nolink("資料來源 /經濟部統計處")]),
+        ("<ul><li>資料來源 /<span>本署第三組</span></li></ul>", []),
+        ("<p>資料來源｜經濟部統計處</p>", [nolink("資料來源｜經濟部統計處")]),
+        ("<p>本頁資料來源/經濟部</p>", []),  # glued to prose, no colon: not a statement
+        # a full-width keyword is still found (the first look folds it too)
+        ("<p>ＳＯＵＲＣＥ：Reuters</p>", [nolink("ＳＯＵＲＣＥ：Reuters")]),
+    ],
+)
+def test_malformed_links_and_keyword_forms(html, expected):
+    check(html, expected)

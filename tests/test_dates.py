@@ -47,6 +47,18 @@ D = date
         ("１１２／５／３", D(2023, 5, 3)),
         ("１１２年５月３日", D(2023, 5, 3)),
         ("\u00a0 112\u3000年\u00a05 月 3 日", D(2023, 5, 3)),
+        # English pages: month names, and day/month before the year when certain
+        ("March 5, 2024", D(2024, 3, 5)),
+        ("Mar. 5th 2024", D(2024, 3, 5)),
+        ("5 March 2024", D(2024, 3, 5)),
+        ("05-Mar-2024", D(2024, 3, 5)),
+        ("Sept. 30, 2024", D(2024, 9, 30)),
+        ("01/27/2021", D(2021, 1, 27)),
+        ("27.01.2021", D(2021, 1, 27)),
+        ("03/04/2021", None),  # 4 March or 3 April: not guessed
+        ("February 30, 2024", None),
+        ("May 2024", None),  # no day
+        ("13/13/2021", None),
         # impossible or not dates at all
         ("2023-02-30", None),
         ("112-02-29", None),  # 2023 is not a leap year
@@ -71,6 +83,9 @@ def test_parse_date(text, expected):
 def test_compact_forms_only_when_allowed():
     assert match_date("1150101", compact=False) is None
     assert match_date("1150101") == (D(2026, 1, 1), 7)
+    assert match_date("March 5, 2024", compact=False) is None
+    assert match_date("01/27/2021", compact=False) is None
+    assert match_date("x March 5, 2024", 2) == (D(2024, 3, 5), 15)
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
-from checkhelp import assert_findings, fixture_paths, make_ctx, make_page, run_fixture
+from checkhelp import assert_findings, fixture_paths, key, load_fixture, make_ctx, make_page, validate
 
 from checks import freshness
 from checks.freshness import modified_date
@@ -96,6 +97,193 @@ def check(html, expected, **kw):
 )
 def test_page_text(text, expected):
     check(body(text), expected)
+
+
+# Issue 10: the label shapes real CMS templates write.
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("<ul><li>更新日期 /<span>2016-02-16</span></li></ul>", stale("2016-02-16")),
+        ("<p>Update：105-05-10</p>", stale("2016-05-10")),  # English label, 民國 date
+        ("<p>Last Update: 2021-01-27</p>", stale("2021-01-27")),
+        ("<p>update:<em>2018/01/01</em></p>", stale("2018-01-01")),
+        ("<p>Updated 2024-03-01</p>", stale("2024-03-01")),
+        ("<p>Last Modified：2024/03/02</p>", stale("2024-03-02")),
+        ("<p>LAST UPDATED | 113/03/02</p>", stale("2024-03-02")),
+        ("<p>LastUpdated:2024-05-06</p>", stale("2024-05-06")),
+        ("<p>Update Date : 113/07/15</p>", stale("2024-07-15")),
+        ("<p>Update Time：2024/6/8 上午 09:30:00</p>", stale("2024-06-08")),
+        ("<p>Updated on 5 March 2024</p>", stale("2024-03-05")),
+        ("<p>Last updated: March 5, 2024</p>", stale("2024-03-05")),
+        ("<p>Last updated: Sept. 30th, 2024</p>", stale("2024-09-30")),
+        ("<p>Last Updated: 01/27/2021</p>", stale("2021-01-27")),
+        ("<p>Modified: 2024-01-01</p>", stale("2024-01-01")),
+        ("<p>最近更新日期：115-01-02</p>", stale("2026-01-02")),
+        ("<p>異動日期：1150102</p>", stale("2026-01-02")),
+        ("<p>最後修改於 2026 年 1 月 2 日</p>", stale("2026-01-02")),
+        ("<p>資料更新｜2026.01.02</p>", stale("2026-01-02")),
+        ("<p>更新日期／115-01-02</p>", stale("2026-01-02")),
+        ("<p>更新日期 - 115-01-02</p>", stale("2026-01-02")),
+        ("<p><strong>更新日期</strong> / 2026-01-02</p>", stale("2026-01-02")),
+        ("<p>更新日期：<span>115</span>年<span>1</span>月<span>2</span>日</p>", stale("2026-01-02")),
+        ("<p>發布：2024-01-01　更新：2024-02-01</p>", stale("2024-02-01")),
+        ("<p>更新日期 Last Update：113-04-05</p>", stale("2024-04-05")),
+        # a column header: the page is as new as its newest row
+        ("<table><tr><th>名稱</th><th>更新日期</th></tr><tr><td>a</td><td>115-01-02</td></tr>"
+         "<tr><td>b</td><td>115-03-02</td></tr></table>", stale("2026-03-02")),
+        # not labels: prose, other words, scheduled dates, the site's date
+        ("<p>Check our updates: 2024-01-01 newsletter</p>", UNKNOWN),
+        ("<p>autoupdate: 2024-01-01</p>", UNKNOWN),
+        ("<p>Modified 2024-01-01 rules</p>", UNKNOWN),  # bare Modified needs a colon
+        ("<p>將於更新2024-02-01版本</p>", UNKNOWN),  # bare 更新 needs a colon
+        ("<p>Last Updated: 03/04/2021</p>", UNKNOWN),  # March 4 or 3 April: not guessed
+        ("<p>下次更新日期：115-01-02</p>", UNKNOWN),
+        ("<p>預計更新日期：115-01-02</p>", UNKNOWN),
+        ("<p>Next update: 2026-01-02</p>", UNKNOWN),
+        ("<footer>Website last updated: 2026-01-02</footer>", UNKNOWN),
+        ("<p>資料更新日期：115-03-01　下次更新日期：116-03-01</p>", stale("2026-03-01")),
+        # malformed hrefs around a date change nothing
+        ('<p><a href="http://javascript:;">回上頁</a>更新日期：<a href="javscript:;">115-01-02</a></p>',
+         stale("2026-01-02")),
+    ],
+)
+def test_template_shapes(text, expected):
+    check(body(text), expected)
+
+
+# Where a date sits: the content area's dates win over header and footer ones.
+MAIN_AND_FOOTER = "<main><p>更新日期：114-12-01</p></main><footer>更新日期：115-11-25</footer>"
+U = '<a href="#U" accesskey="U">:::</a>'
+Z = '<a href="#Z" accesskey="Z">:::</a>'
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (MAIN_AND_FOOTER, stale("2025-12-01")),
+        ('<div role="main"><p>更新日期：114-12-01</p></div><div>更新日期：115-11-25</div>', stale("2025-12-01")),
+        # the ::: C region: the anchor among siblings, up to the next accesskey anchor
+        (f'<div>{U}</div><a href="#C" accesskey="C">:::</a><div class="center"><p>更新日期：114-12-01</p></div>'
+         f'{Z}<div class="foot">更新日期：115-11-25</div>', stale("2025-12-01")),
+        # the C anchor in its own small wrapper
+        (f'<div>{U}</div><div class="acc"><a href="#C" accesskey="C">:::</a></div><div><p>更新日期：114-12-01</p>'
+         f'</div><div class="foot">{Z}更新日期：115-11-25</div>', stale("2025-12-01")),
+        # the C anchor inside the central block
+        (f'<div>{U}</div><div class="center"><a href="#C" accesskey="C">:::</a><p>更新日期：114-12-01</p></div>'
+         f'<div>{Z}更新日期：115-11-25</div>', stale("2025-12-01")),
+        ('<div id="Content"><p>更新日期：114-12-01</p></div><div>更新日期：115-11-25</div>', stale("2025-12-01")),
+        ('<div class="page entry-content"><p>更新日期：114-12-01</p></div><div>更新日期：115-11-25</div>',
+         stale("2025-12-01")),
+        ("<article><p>更新日期：114-12-01</p></article><div>更新日期：115-11-25</div>", stale("2025-12-01")),
+        # no content area: header and footer lose to the rest
+        ("<div><p>更新日期：114-12-01</p></div><footer>更新日期：115-11-25</footer>", stale("2025-12-01")),
+        ('<div id="header">更新日期：115-11-25</div><div><p>更新日期：114-12-01</p></div>', stale("2025-12-01")),
+        # ... and win when they are all there is
+        ("<main><p>內容</p></main><footer>更新日期：114-12-01</footer>", stale("2025-12-01")),
+        # a "main" that wraps header and footer too is no content area
+        (f'<div id="main">{U}<div><p>更新日期：114-12-01</p></div><div class="foot">{Z}更新日期：114-01-01</div></div>',
+         stale("2025-12-01")),
+        # several dates in the content area: the newest
+        ("<main><p>更新日期：114-12-01</p><p>更新日期：115-01-02</p></main><footer>更新日期：115-11-25</footer>",
+         stale("2026-01-02")),
+        # a hidden content area is not where the visible date is
+        ('<main hidden><p>更新日期：115-11-20</p></main><div>更新日期：114-12-01</div>', stale("2025-12-01")),
+    ],
+)
+def test_content_area_first(text, expected):
+    check(body(text), expected)
+
+
+FOOTER = "<footer>更新日期：104-12-31</footer>"
+
+
+def frozen_ctx(value: str = "2015-12-31", **kw):
+    return make_ctx(frozen={"page-text": value, **kw})
+
+
+def test_frozen_visible_date_is_skipped():
+    ctx = frozen_ctx()
+    # the template date was the page's only date: the next source is used ...
+    check(body("<main><p>內容</p></main>" + FOOTER), UNKNOWN, ctx=ctx)
+    check(body("<main><p>內容</p></main>" + FOOTER, '<meta name="dcterms.modified" content="2026-01-02">'),
+          stale("2026-01-02", "meta"), ctx=ctx)
+    check(body("<main><p>內容</p></main>" + FOOTER), stale("2026-01-02", "sitemap"), ctx=ctx,
+          sitemap_lastmod="2026-01-02")
+    check(body("<main><p>發布日期：115-01-02</p></main>" + FOOTER), stale("2026-01-02", "published"), ctx=ctx)
+    # ... and without the site-level knowledge the page is stale since 2015
+    check(body("<main><p>內容</p></main>" + FOOTER), stale("2015-12-31"))
+    # the page's own date is used either way
+    check(body("<main><p>更新日期：115-01-02</p></main>" + FOOTER), stale("2026-01-02"), ctx=ctx)
+    # the same value inside the content area is the page's own statement
+    check(body("<main><p>更新日期：104-12-31</p></main>" + FOOTER), stale("2015-12-31"), ctx=ctx)
+    # a page without a content area: every occurrence of the value is the template's
+    check(body("<div><p>更新日期：104-12-31</p></div>"), UNKNOWN, ctx=ctx)
+    check(body("<div><p>更新日期：104-12-31</p><p>更新日期：115-01-02</p></div>"), stale("2026-01-02"), ctx=ctx)
+    # English footers and ROC/Western spellings of the same day
+    check(body("<main><p>Update：113-09-30</p></main><footer>Last Update: 2015/12/31</footer>"),
+          stale("2024-09-30"), ctx=ctx)
+    check(body("<main><p>x</p></main><footer>Last Update: 2015/12/31</footer>"), UNKNOWN, ctx=ctx)
+
+
+def test_page_text_dates():
+    page = make_page(body("<main><p>更新日期：115-01-02</p></main><footer>更新日期：104-12-31　網站更新日期：115-11-01"
+                          "</footer>"))
+    assert freshness.page_text_dates(page) == [("2026-01-02", True), ("2015-12-31", False)]
+    assert freshness.page_text_dates(make_page(body("<p>內容</p>"))) == []
+    page = make_page(body("<div><p>更新日期：115-01-02</p></div>"))  # no content area
+    assert freshness.page_text_dates(page) == [("2026-01-02", False)]
+    pdf = make_page("更新日期：115-01-02", url="https://www.example.gov.tw/a.pdf", content_type="application/pdf")
+    assert freshness.page_text_dates(pdf) == []
+
+
+def _site(n_frozen: int, n_other: int, value: str = "2015-12-31", in_content: bool = False) -> dict:
+    pages = {f"https://s/{i}.html": [(value, in_content), ("2026-01-02", True)] for i in range(n_frozen)}
+    pages.update({f"https://s/o{i}.html": [] for i in range(n_other)})
+    return pages
+
+
+@pytest.mark.parametrize(
+    "site, frozen",
+    [
+        (_site(10, 9), {"page-text": "2015-12-31"}),
+        (_site(10, 10), {}),  # exactly half: not more than half
+        (_site(9, 0), {}),  # fewer than 10 pages
+        (_site(40, 0), {"page-text": "2015-12-31"}),
+        (_site(40, 0, in_content=True), {}),  # inside each page's content area: the pages' own (a review day)
+        ({}, {}),
+    ],
+)
+def test_frozen_text_dates(site, frozen):
+    assert freshness.frozen_text_dates(site) == frozen
+
+
+def test_frozen_text_dates_from_json_and_counts():
+    import json
+
+    site = json.loads(json.dumps(_site(12, 3)))  # as stored: lists, not tuples
+    site["https://s/dup.html"] = [["2015-12-31", False], ["2015-12-31", False]]  # counted once
+    frozen = freshness.frozen_text_dates(site)
+    assert frozen == {"page-text": "2015-12-31"}
+    assert freshness.frozen_text_counts(site, frozen) == {"page-text": 13}
+    assert freshness.frozen_text_counts(site, {}) == {}
+    # two values on most pages: the one on more pages, then the earlier one
+    both = {f"https://s/{i}.html": [["2015-12-31", False], ["2011-01-01", False]] for i in range(12)}
+    assert freshness.frozen_text_dates(both) == {"page-text": "2011-01-01"}
+
+
+def test_site_findings():
+    home = make_page(body("<p>首頁</p>"), url="https://www.example.gov.tw/", section="/", unit="未指定")
+    (f,) = freshness.site_findings(home, {"page-text": "2015-12-31"}, {"page-text": 41})
+    assert (f.url, f.rule, f.check, f.severity.name) == ("https://www.example.gov.tw/", "freshness.frozen",
+                                                          "freshness", "warning")
+    assert dict(f.detail) == {"value": "2015-12-31", "pages": 41}
+    assert "41 個網頁" in f.message and "民國104年12月31日" in f.message
+    assert (f.section, f.unit) == ("/", "未指定")
+    rule = {r.id: r for r in freshness.RULES}["freshness.frozen"]
+    assert rule.detail == ("value", "pages") and rule.fix
+    f.to_json()
+    assert list(freshness.site_findings(home, {}, {})) == []
+    assert list(freshness.site_findings(home, {"dc.date": "2015-12-31"}, {})) == []
 
 
 @pytest.mark.parametrize(
@@ -250,10 +438,106 @@ def test_exempt_and_non_html():
 
 def test_rules_declared():
     assert {(r.id, r.severity.name) for r in freshness.RULES} == {
-        ("freshness.stale", "warning"), ("freshness.unknown", "notice"),
+        ("freshness.stale", "warning"), ("freshness.unknown", "notice"), ("freshness.frozen", "warning"),
     }
 
 
-@pytest.mark.parametrize("path", fixture_paths("freshness"), ids=lambda p: p.name)
+# --- fixture pages: every freshness fixture, and the CMS-shaped corpus -----------
+#
+# Header keys besides checkhelp's: `frozen-page-text` (the site's frozen
+# visible date, as crawler.audit computes it across pages) and `shows-date`
+# (what a person reading the page sees as its own modification date: an ISO
+# date, or "none" — no date, only a hidden one, or only the template date);
+# `known-miss` says why a shown date cannot be read (counted in the scores).
+
+def _load(path):
+    html, opts, expected = load_fixture(path)
+    page_kw = {}
+    if "last-modified" in opts:
+        page_kw["headers"] = {"last-modified": opts["last-modified"]}
+    if "sitemap-lastmod" in opts:
+        page_kw["sitemap_lastmod"] = opts["sitemap-lastmod"]
+    frozen = {}
+    if "frozen-dc-date" in opts:
+        frozen["dc.date"] = opts["frozen-dc-date"]
+    if "frozen-page-text" in opts:
+        frozen["page-text"] = opts["frozen-page-text"]
+    ctx = make_ctx(date.fromisoformat(opts.get("as-of", "2026-11-26")), frozen)
+    page = make_page(html, opts.get("url", "https://www.example.gov.tw/news/1.html"), **page_kw)
+    return page, ctx, opts, expected
+
+
+FIXTURES = fixture_paths("freshness")
+CORPUS = [p for p in FIXTURES if p.name.startswith("cms-")]
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
 def test_fixture(path):
-    run_fixture(path, freshness)
+    page, ctx, opts, expected = _load(path)
+    findings = list(freshness.check(page, ctx))
+    validate(findings, page, freshness)
+    got = sorted(tuple(str(x) for x in key(f)) for f in findings)
+    assert got == sorted(expected), path.name
+    shown = opts.get("shows-date")
+    if shown and shown != "none" and "known-miss" not in opts:
+        assert modified_date(page, ctx)[0] == date.fromisoformat(shown), path.name
+
+
+def corpus_scores() -> dict:
+    """Issue 10's targets measured on the CMS-shaped corpus: a date found on
+    the pages that show one, and how many freshness.unknown are right."""
+    shows = found = unknown = right_unknown = 0
+    missed, wrong_unknown, known = [], [], set()
+    for path in CORPUS:
+        page, ctx, opts, _ = _load(path)
+        if "known-miss" in opts:
+            known.add(path.name)
+        modified, _source = modified_date(page, ctx)
+        shown = opts["shows-date"]
+        if shown != "none":
+            shows += 1
+            if modified == date.fromisoformat(shown):
+                found += 1
+            else:
+                missed.append(path.name)
+        if any(f.rule == "freshness.unknown" for f in freshness.check(page, ctx)):
+            unknown += 1
+            # right when the page shows no date of its own
+            if shown == "none":
+                right_unknown += 1
+            else:
+                wrong_unknown.append(path.name)
+    return {"pages": len(CORPUS), "shows": shows, "found": found, "found_rate": found / shows,
+            "unknown": unknown, "unknown_precision": right_unknown / unknown if unknown else 1.0,
+            "missed": sorted(missed), "wrong_unknown": sorted(wrong_unknown), "known_misses": sorted(known)}
+
+
+def test_corpus_targets():
+    scores = corpus_scores()
+    assert scores["pages"] >= 40
+    assert scores["found_rate"] >= 0.97, scores
+    # The only misses are the ones the corpus names (a date filled in by a
+    # script is out of reach of a check that reads the HTML): any other miss
+    # or wrong freshness.unknown is a regression.
+    assert scores["missed"] == scores["known_misses"], scores
+    assert scores["wrong_unknown"] == scores["known_misses"], scores
+
+
+def test_visible_length_measured_in_c_equals_the_walk():
+    """_visible_length (lxml's text plus block breaks) must be the length of
+    the Python walk's text wherever it answers, on every fixture page."""
+    from checks.freshness import _visible, _visible_length
+
+    measured = 0
+    for path in FIXTURES + sorted((Path(__file__).parent.parent / "sample_site").rglob("*.html")):
+        raw = path.read_bytes()
+        try:
+            page = make_page(raw.decode("utf-8"))
+        except UnicodeDecodeError:  # the sample's two Big5 pages
+            page = make_page(raw.decode("big5"))
+        for el in page.tree.iter("main", "article", "div", "td", "footer", "ul"):
+            n = _visible_length(el)
+            if n is not None:
+                measured += 1
+                assert n == len(_visible(el)), (path.name, el.tag, el.get("class"))
+    assert measured > 500

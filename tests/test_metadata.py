@@ -241,6 +241,10 @@ def test_site_findings_one_warning_on_home():
     ]
     assert findings[0].url == "https://www.example.gov.tw/"
     assert list(site_findings(home, {}, {})) == []
+    # the judge passes the whole CheckContext.frozen_values: freshness's
+    # frozen visible date there is no metadata field (freshness.frozen reports it)
+    both = {**frozen, "page-text": "2016-02-16"}
+    assert [f.rule for f in site_findings(home, both, frozen_counts(site, both))] == ["metadata.frozen"]
 
 
 @pytest.mark.parametrize("path", fixture_paths("metadata"), ids=lambda p: p.name)

@@ -28,9 +28,12 @@ from crawler.siteserver import serve
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "sample_site"
 EXPECTED = json.loads((SITE / "_expected.json").read_text(encoding="utf-8"))
-RULES = {"link.broken", "link.unreachable", "link.anchor-missing", "metadata.missing", "metadata.invalid",
-         "metadata.frozen", "freshness.stale", "freshness.unknown", "citation.no-link",
-         "citation.quote-unattributed", "attachment.no-odf"}
+RULES = {"link.broken", "link.unreachable", "link.anchor-missing", "link.malformed", "metadata.missing",
+         "metadata.invalid", "metadata.frozen", "freshness.stale", "freshness.unknown", "freshness.frozen",
+         "citation.no-link", "citation.quote-unattributed", "attachment.no-odf", "attachment.metadata-missing",
+         "attachment.no-text", "attachment.untagged-pdf", "attachment.invalid"}
+# hrefs planted as link.malformed (http://javascript:;, javscript:;): no URL to resolve
+MALFORMED = {d["key"]["target"] for d in EXPECTED["defects"] if d["rule"] == "link.malformed"}
 BIG5 = {"business/measurement/scales.html", "business/measurement/gas.html"}
 NO_METADATA = {"admin/index.html", "news.html"}  # login page, meta-refresh stub
 
@@ -144,7 +147,8 @@ def _links(doc) -> list[tuple[str, str]]:
     for srcset in doc.xpath("//img/@srcset"):
         out += [("img", part.split()[0]) for part in srcset.split(",") if part.strip()]
     out += [("link", h) for h in doc.xpath("//link/@href")]
-    return [(e, u) for e, u in out if not u.startswith(("mailto:", "tel:", "javascript:", "data:"))]
+    return [(e, u) for e, u in out
+            if not u.startswith(("mailto:", "tel:", "javascript:", "data:")) and u not in MALFORMED]
 
 
 def _resolve(port: int, path: str) -> int | str:

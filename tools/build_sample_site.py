@@ -22,8 +22,14 @@ import struct
 import sys
 import zipfile
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# A script of the project (python tools/build_sample_site.py): the document
+# maker sits beside it.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tools import sampledocs  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2026-11-26"  # the demo's as-of date; every "fresh"/"stale" below is relative to it
@@ -36,6 +42,13 @@ PHONE = "(02)2000-0000"
 FAX = "(02)2000-0001"
 HOURS = "週一至週五 上午8時30分至下午5時30分（中午不休息）"
 TEMPLATE_DATE = "2009-09-09"  # the CMS template DC.Date copied onto most pages (metadata.frozen)
+# The footer's 更新日期, the same template date on every page (freshness.frozen):
+# pages are judged by their own dates, and those without one fall back to
+# their next source (meta, sitemap, Last-Modified, 發布日期).
+FOOTER_DATE = "2016-02-16"
+# The agency's own offices that are not units of the 權責劃分表: citing them
+# needs no link ([site] own_names).
+OWN_NAMES = ["港區檢驗站", "行動服務站"]
 
 # 網頁資料維護及更新權責劃分表 of the sample site (also written to _site.toml).
 SECTIONS = [
@@ -75,6 +88,7 @@ MENU = [
         ("檢驗業務", "/business/inspection/"), ("應施檢驗商品", "/business/inspection/commodity.html"),
         ("報驗流程", "/business/inspection/procedure.html"), ("規費收費標準", "/business/inspection/fees.html"),
         ("檢驗常見問答", "/business/inspection/faq.html"),
+        ("港區查驗統計", "/business/inspection/port-statistics.html"),
         ("度量衡業務", "/business/measurement/"), ("計量器檢定", "/business/measurement/meters.html"),
         ("計程車計費表", "/business/measurement/taxi.html"), ("衡器檢定", "/business/measurement/scales.html"),
         ("瓦斯表檢定", "/business/measurement/gas.html"),
@@ -123,6 +137,7 @@ def footer_html() -> str:
 <ul class="policy"><li><a href="/privacy.html">隱私權政策</a></li><li><a href="/security.html">資訊安全政策</a></li><li><a href="/open/data.html">政府網站資料開放宣告</a></li></ul>
 <p class="badge">{BADGE}</p>
 <p class="copy">Copyright (C) {AGENCY} 版權所有（本網站為示範用之虛構網站）</p>
+<p class="update">更新日期：{roc(FOOTER_DATE)}　瀏覽人次：1,234,567</p>
 </div>
 </footer>"""
 
@@ -155,9 +170,9 @@ META_ORDER = [
 ]
 
 
-def meta_block(title: str, path: str, overrides: dict[str, str | None], english: bool = False) -> str:
+def meta_block(title: str, path: str, overrides: Mapping[str, str | None], english: bool = False) -> str:
     unit = unit_for(path)
-    values = {
+    values: dict[str, str | None] = {
         "DC.Title": f"{SITE_NAME}-{title}",
         "DC.Creator": f"{AGENCY}{unit}",
         "DC.Subject": title,
@@ -208,9 +223,11 @@ class Site:
 
     def page(self, path: str, title: str, crumbs: list[tuple[str, str | None]], body: str, *,
              updated: str | None = None, lastmod: str | None = None, in_sitemap: bool = True,
-             meta: dict[str, str | None] | None = None, lang: str | None = "zh-Hant-TW",
-             encoding: str = "utf-8", meta_charset: bool = True, tail: bool = True) -> None:
-        """One page in the shared layout.  `updated` is the visible date line."""
+             meta: Mapping[str, str | None] | None = None, lang: str | None = "zh-Hant-TW",
+             encoding: str = "utf-8", meta_charset: bool = True, tail: bool = True,
+             head: str = "", copies: tuple[str, ...] = ()) -> None:
+        """One page in the shared layout.  `updated` is the visible date line;
+        `head` goes into <head>; `copies` are other paths served the very same bytes."""
         head_charset = f'<meta charset="{encoding}">\n' if meta_charset else ""
         lang_attr = f' lang="{lang}"' if lang else ""
         upd = f'<p class="updated">{updated}</p>\n' if updated else ""
@@ -222,7 +239,7 @@ class Site:
 {meta_block(title, path, meta or {}, english=(lang == "en"))}
 <link rel="stylesheet" href="/css/style.css">
 <link rel="icon" href="/favicon.ico">
-</head>
+{head}</head>
 <body>
 {header_html()}
 {breadcrumb(crumbs)}
@@ -235,10 +252,11 @@ class Site:
 """
         if tail:
             html += "</body>\n</html>\n"
-        fs = path + "index.html" if path.endswith("/") else path
-        self.files[fs.lstrip("/")] = html.encode(encoding)
-        if in_sitemap:
-            self.sitemap.append((path, lastmod))
+        for p in (path, *copies):
+            fs = p + "index.html" if p.endswith("/") else p
+            self.files[fs.lstrip("/")] = html.encode(encoding)
+            if in_sitemap:
+                self.sitemap.append((p, lastmod))
 
 
 def roc(iso: str) -> str:
@@ -256,6 +274,7 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
         (6, "港區輸入商品查驗作業時間調整", "2026-11-18"),
         (7, "113年度消費者商品安全宣導成果", "2025-03-10"),
         (8, "節能標章產品市場抽測結果", "2024-03-05"),
+        (9, "兒童用品安全選購指南", "2025-06-20"),
     ]
 
     # -- 首頁 ------------------------------------------------------------------
@@ -274,6 +293,9 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
 """, updated="更新日期：115-11-25", lastmod="2026-11-25")
     s.expect("/", "metadata.frozen", {"field": "DC.Date", "value": TEMPLATE_DATE},
              "CMS 範本把同一個 DC.Date（2009-09-09）複製到大多數網頁；全站一次，報在首頁。")
+    s.expect("/", "freshness.frozen", {"value": FOOTER_DATE},
+             "頁尾的「更新日期：105-02-16」是範本固定值，每一頁都一樣；全站一次，報在首頁。"
+             "各頁改以自己的日期判斷，沒有自己日期的頁面改用下一個日期來源（sitemap、Last-Modified、發布日期）。")
 
     # -- 分局簡介 --------------------------------------------------------------
     about = [("分局簡介", "/about/")]
@@ -386,6 +408,23 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
         dc_date = {"DC.Date": d} if n <= 6 else {}
         lastmod = {1: "2026-11-20", 2: "2026-11-12", 3: "2024-05-03", 4: "2024-01-02", 5: "2026-11-05",
                    7: "2025-03-10"}.get(n)
+        if n == 9:
+            # The page-info list of a common government CMS template: label,
+            # slash, the date in a <span>; a print button written
+            # href="http://javascript:;" and a mistyped javscript:.
+            s.page(path, title, ncrumb + [(title, None)], f"""
+<div class="cp">
+<p>選購兒童用品時，請認明商品安全標章，並注意適用年齡及警語標示。</p>
+<ul><li>玩具：避免細小零件，3歲以下幼兒不宜使用。</li><li>嬰兒床：欄杆間距不得大於6公分。</li></ul>
+</div>
+<ul class="info">
+<li>發布日期 /<span>{d}</span></li>
+<li>更新日期 /<span>2025-06-30</span></li>
+<li>發布單位 /<span>{unit_for(path)}</span></li>
+</ul>
+<p class="tools"><a href="http://javascript:;" title="友善列印">友善列印</a>　<a href="javscript:;" title="回上一頁">回上一頁</a></p>
+""", lastmod="2025-06-30", meta={"DC.Date": d})
+            continue
         if n == 6:
             # Planted: broken markup (unclosed div/p/li/table, stray close tags,
             # no </body></html>) as a hand-edited CMS page can end up.
@@ -417,6 +456,14 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
     s.expect("/news/5.html", "citation.no-link", {"text": "資料來源：經濟部"}, "資料來源沒有超連結。")
     s.expect("/news/7.html", "freshness.stale", {"modified": "2025-03-10", "source": "sitemap"},
              "頁面無日期、DC.Date 是範本值，只有 sitemap.xml 的 <lastmod> 2025-03-10。")
+    s.expect("/news/9.html", "freshness.stale", {"modified": "2025-06-30", "source": "page-text"},
+             "資訊列「更新日期 /<span>2025-06-30</span>」（標籤與日期以斜線分隔，日期在 span 中）。")
+    s.expect("/news/9.html", "link.malformed", {"target": "http://javascript:;"},
+             "「友善列印」寫成 href=\"http://javascript:;\"：主機名稱與連接埠無法解析。")
+    s.expect("/news/9.html", "link.malformed", {"target": "javscript:;"},
+             "「回上一頁」的 javascript 拼錯成 javscript:。")
+    s.expect_clean("/news/9.html", "freshness.stale", {"modified": FOOTER_DATE},
+                   "頁尾的範本日期不是本頁的更新日期。")
     s.expect("/news/8.html", "freshness.stale", {"modified": "2024-03-05", "source": "http-header"},
              "只有 HTTP Last-Modified（_routes.json）：Tue, 05 Mar 2024；sitemap 無 lastmod。")
     s.expect_clean("/news/2.html", "freshness.stale", {},
@@ -457,8 +504,22 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
 <ul><li><a href="/business/inspection/commodity.html">應施檢驗商品範圍</a></li>
 <li><a href="/business/inspection/procedure.html">報驗流程</a></li>
 <li><a href="/business/inspection/fees.html">規費收費標準</a></li>
-<li><a href="/business/inspection/faq.html">常見問答</a></li></ul>
+<li><a href="/business/inspection/faq.html">常見問答</a></li>
+<li><a href="/business/inspection/port-statistics.html">港區查驗統計</a></li></ul>
 """, updated="更新日期：115-11-10", lastmod="2026-11-10")
+
+    s.page("/business/inspection/port-statistics.html", "港區查驗統計", insp + [("港區查驗統計", None)], """
+<blockquote class="text-info"><p>本頁每月公布港區輸入商品查驗批數，供業者安排報驗時程參考。</p></blockquote>
+<table class="list"><caption>115年港區輸入商品查驗批數</caption>
+<thead><tr><th scope="col">月份</th><th scope="col">查驗批數</th><th scope="col">不合格批數</th></tr></thead>
+<tbody><tr><td>9月</td><td>1,204</td><td>12</td></tr><tr><td>10月</td><td>1,318</td><td>9</td></tr></tbody></table>
+<p class="source">資料來源：港區檢驗站</p>
+""", updated="更新日期：115-11-09", lastmod="2026-11-09")
+    s.expect_clean("/business/inspection/port-statistics.html", "citation.no-link", {"text": "資料來源：港區檢驗站"},
+                   "港區檢驗站是本分局自己的單位（_site.toml [site] own_names），引用自己的資料不必附連結。")
+    s.expect_clean("/business/inspection/port-statistics.html", "citation.quote-unattributed",
+                   {"text": "本頁每月公布港區輸入商品查驗批數"},
+                   "<blockquote class=\"text-info\"> 只是版面上的說明框，沒有引述任何人的話。")
 
     s.page("/business/inspection/commodity.html", "應施檢驗商品範圍", insp + [("應施檢驗商品範圍", None)], """
 <p>應施檢驗商品之品目、檢驗方式及檢驗標準，依<a href="/law/#art3">本分局作業規定第3點</a>及<a href="/law/#art5">第5點</a>辦理。</p>
@@ -613,6 +674,16 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
 <tr><td>檢驗規費明細表</td><td>第一課</td><td><a href="{f}fee-schedule.xls">XLS</a></td></tr>
 <tr><td>驗證登錄申請書</td><td>第三課</td><td><a href="{f}registration-application.docx">DOCX</a>　<a href="{f}registration-application.odt">ODT</a></td></tr>
 <tr><td>115年度檢定統計表</td><td>第二課</td><td><a href="{f}statistics-2026.ods">ODS</a>　<a href="{f}statistics-2026.pdf">PDF</a></td></tr>
+<tr><td>115年度業務說明會簡報</td><td>第一課</td><td><a href="{f}briefing-2026.ppt">PPT</a>　<a href="{f}briefing-2026.odt">ODT</a>　<a href="{f}briefing-2026.pdf">PDF</a></td></tr>
+<tr><td>檢定費用計算表</td><td>第二課</td><td><a href="{f}fee-calculator.xls">XLS</a>　<a href="{f}fee-calculator.odf">ODF</a></td></tr>
+</tbody></table>
+<table class="list"><caption>其他文件</caption>
+<thead><tr><th scope="col">文件名稱</th><th scope="col">承辦單位</th><th scope="col">下載</th></tr></thead>
+<tbody>
+<tr><td>檢驗業務公告（掃描檔）</td><td>第一課</td><td><a href="{f}scanned-notice.pdf">PDF</a></td></tr>
+<tr><td>業務會報紀錄</td><td>秘書課</td><td><a href="{f}meeting-minutes.pdf">PDF</a></td></tr>
+<tr><td>年度工作報告</td><td>秘書課</td><td><a href="{f}annual-report.pdf">PDF</a></td></tr>
+<tr><td>便民服務指南</td><td>秘書課</td><td><a href="{f}service-guide.odt">ODT</a></td></tr>
 </tbody></table>
 <p>95年以前之舊書表請至<a href="/old/forms.asp">舊版書表下載區</a>。</p>
 """, updated="更新日期：115-11-19", lastmod="2026-11-19", meta={"DC.Date": "2023-02-30"})
@@ -623,6 +694,22 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
                    "同列有 .odt。")
     s.expect_clean("/download/", "attachment.no-odf", {"target": f + "registration-application.docx"},
                    "同檔名有 .odt。")
+    s.expect("/download/", "attachment.no-odf", {"target": f + "briefing-2026.ppt"},
+             "簡報 .ppt 只附同檔名的 .odt（文書檔），不是簡報的 ODF 版本（.odp）。")
+    s.expect("/download/", "attachment.no-odf", {"target": f + "fee-calculator.xls"},
+             "試算表 .xls 旁的 .odf 是 ODF 數學公式檔，不是試算表的 ODF 版本（.ods）。")
+    s.expect("/download/", "attachment.no-text", {"target": f + "scanned-notice.pdf"},
+             "掃描檔 PDF 只有影像、沒有文字層：無法搜尋，螢幕報讀軟體也讀不到內容。")
+    s.expect("/download/", "attachment.untagged-pdf", {"target": f + "scanned-notice.pdf"},
+             "掃描檔沒有結構標記（/StructTreeRoot）。")
+    s.expect("/download/", "attachment.metadata-missing", {"target": f + "meeting-minutes.pdf"},
+             "PDF 文件內容有文字，但沒有填寫標題、主旨與作者等文件屬性。")
+    s.expect("/download/", "attachment.untagged-pdf", {"target": f + "meeting-minutes.pdf"},
+             "由文書軟體直接列印成 PDF，沒有標記結構。")
+    s.expect("/download/", "attachment.invalid", {"target": f + "annual-report.pdf"},
+             "伺服器以 .pdf 傳回的其實是「找不到網頁」的 HTML 錯誤頁。")
+    s.expect("/download/", "attachment.invalid", {"target": f + "service-guide.odt"},
+             ".odt 是 zip 壓縮檔，但缺少 ODF 規定的 mimetype，不是 ODF 文件。")
     s.expect("/download/", "metadata.invalid", {"field": "DC.Date", "value": "2023-02-30"},
              "2 月沒有 30 日。")
     s.expect("/download/", "link.broken", {"target": "/old/forms.asp", "status": "too-many-redirects"},
@@ -674,21 +761,45 @@ def build_pages(s: Site) -> None:  # noqa: PLR0915 - it is a site, page after pa
 
     # -- 網站導覽 / English / 線上服務 / 行事曆 / admin -------------------------------
     tree = []
-    for label, href, items in MENU:
+    for label, href, sub in MENU:
         tree.append(f'<li><a href="{href}">{label}</a><ul>' + "".join(
-            f'<li><a href="{h}">{t}</a></li>' for t, h in items) + "</ul></li>")
+            f'<li><a href="{h}">{t}</a></li>' for t, h in sub) + "</ul></li>")
+    # Two byte-identical pages whose relative stylesheet differs (the browser
+    # stage must not share one verdict between them).
+    s.page("/about/view/standard/", "網站瀏覽說明", about + [("網站瀏覽說明", None)], """
+<p>本網站提供一般版面與高對比版面，內容相同，只有配色不同。</p>
+<ul><li><a href="../standard/">一般版面</a></li><li><a href="../contrast/">高對比版面</a></li></ul>
+<p>文字大小可使用瀏覽器的放大功能（Ctrl 加 +）調整。</p>
+""", updated="更新日期：115-11-04", lastmod="2026-11-04", head='<link rel="stylesheet" href="theme.css">\n',
+           copies=("/about/view/contrast/",))
     s.page("/sitemap.html", "網站導覽", [("網站導覽", None)], f"""
 <p>本網站依無障礙網頁設計原則建置，網站主要區塊如下：</p>
 <ul class="acckeys"><li>Alt+U：上方功能區塊，包含回首頁、網站導覽、English 及主選單。</li>
 <li>Alt+C：中央內容區塊，為本頁主要內容。</li><li>Alt+Z：下方功能區塊，包含聯絡資訊及隱私權政策等。</li></ul>
 <p>如果您的瀏覽器是 Firefox，快速鍵請使用 Shift+Alt+(快速鍵字母)。</p>
+<p>網站瀏覽說明：<a href="/about/view/standard/">一般版面</a>、<a href="/about/view/contrast/">高對比版面</a></p>
 <ul class="sitetree">{"".join(tree)}</ul>
 """, updated="更新日期：115-11-25", lastmod="2026-11-25")
 
     s.page("/en/", "English", [("English", None)], f"""
 <p>The {AGENCY.replace("經濟部標準檢驗局示範分局", "Demo Branch, Bureau of Standards, Metrology and Inspection")} (a fictional office used to demonstrate siteaudit) handles commodity inspection, metrology and product certification for the Demo City area.</p>
 <p>Address: No. 1, Gangxi St., Demo City. Tel: +886-2-2000-0000.</p>
+<ul><li><a href="/en/about.html">About Us</a></li><li><a href="/en/services.html">Services</a></li></ul>
+<p class="update">Last Update: 2026-11-01</p>
 """, lang="en", lastmod="2026-11-01")
+    en = [("English", "/en/")]
+    s.page("/en/about.html", "About Us", en + [("About Us", None)], """
+<p>The Demo Branch was set up in 1999 and serves importers and manufacturers in the Demo City port area.</p>
+<ul class="info"><li>Update：105-05-10</li><li>Hits：2,201</li></ul>
+""", lang="en", lastmod="2016-05-10")
+    s.expect("/en/about.html", "freshness.stale", {"modified": "2016-05-10", "source": "page-text"},
+             "英文網頁也用民國日期：「Update：105-05-10」即 2016-05-10。")
+    s.page("/en/services.html", "Services", en + [("Services", None)], """
+<p>Commodity inspection, verification of weighing instruments and product certification (RPC).</p>
+<p class="update">update:<em>2018/01/01</em></p>
+""", lang="en")
+    s.expect("/en/services.html", "freshness.stale", {"modified": "2018-01-01", "source": "page-text"},
+             "「update:<em>2018/01/01</em>」：小寫標籤，日期在 <em> 中。")
 
     # Session-id trap: /service/* is served with {{sid}} replaced by a fresh id
     # (_routes.json "dynamic": "session"), so every page links to new URLs.
@@ -766,68 +877,41 @@ def png(w: int, h: int, rgb: tuple[int, int, int]) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
-def pdf(title: str) -> bytes:
-    text = title.encode("ascii", "replace").decode()
-    stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode()
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-            b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for i, o in enumerate(objs, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % i + o + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1))
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref))
-    return out.getvalue()
+# Real documents (tools/sampledocs.py): the crawl reads every attachment, so
+# the good ones carry their own title, subject and author and a tagged text
+# layer, and the planted defects are what real sites serve.
+DOC_META = {"subject": "申請書表", "creator": AGENCY}
+HTML_AS_PDF = ("<!DOCTYPE html><html lang=\"zh-Hant-TW\"><head><meta charset=\"utf-8\"><title>找不到網頁</title>"
+               "</head><body><h1>很抱歉，您要找的檔案不存在</h1></body></html>").encode("utf-8")
 
 
-def _zip(entries: list[tuple[str, str | bytes]], first_stored: bool) -> bytes:
+def zip_without_mimetype(text: str) -> bytes:
+    """A zip named .odt whose `mimetype` entry is missing: no ODF package."""
+    good = sampledocs.odf_bytes("odt", title=text, body=text, **DOC_META)
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for i, (name, data) in enumerate(entries):
-            info = zipfile.ZipInfo(name, date_time=(2026, 11, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_STORED if (i == 0 and first_stored) else zipfile.ZIP_DEFLATED
-            z.writestr(info, data)
+    with zipfile.ZipFile(io.BytesIO(good)) as zin, zipfile.ZipFile(buf, "w") as zout:
+        for info in zin.infolist():
+            if info.filename != "mimetype":
+                zout.writestr(info, zin.read(info))
     return buf.getvalue()
 
 
+def pdf(title: str, text: str, **kw: object) -> bytes:
+    """A good PDF: Chinese title, subject and author; `text` (ASCII) on the page."""
+    return sampledocs.pdf_bytes(title=title, text=text, **{**DOC_META, **kw})
+
+
 def odf(kind: str, text: str) -> bytes:
-    mime = f"application/vnd.oasis.opendocument.{kind}"
-    body = (f'<office:text><text:p>{text}</text:p></office:text>' if kind == "text" else
-            f'<office:spreadsheet><table:table table:name="Sheet1"><table:table-row><table:table-cell office:value-type="string">'
-            f'<text:p>{text}</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet>')
-    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
-               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
-               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" office:version="1.3">'
-               f"<office:body>{body}</office:body></office:document-content>")
-    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
-                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
-                f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{mime}"/>'
-                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
-                "</manifest:manifest>")
-    return _zip([("mimetype", mime), ("content.xml", content), ("META-INF/manifest.xml", manifest)], True)
+    ext = {"text": "odt", "spreadsheet": "ods", "presentation": "odp", "formula": "odf"}[kind]
+    return sampledocs.odf_bytes(ext, title=text, body=text, **DOC_META)
 
 
 def ooxml(text: str) -> bytes:
-    # A placeholder Office Open XML package: enough to be a recognisable .docx.
-    types = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-             '<Default Extension="xml" ContentType="application/xml"/>'
-             '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
-    doc = ('<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
-           f"<w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>")
-    return _zip([("[Content_Types].xml", types), ("word/document.xml", doc)], False)
+    return sampledocs.ooxml_bytes("docx", title=text, **DOC_META)
 
 
-def ole_placeholder(text: str) -> bytes:
-    # Legacy .doc/.xls start with the OLE2 signature; the rest is filler.
-    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + text.encode("utf-8").ljust(504, b"\x00")
+def ole(kind: str, text: str) -> bytes:
+    return sampledocs.ole_bytes(kind, title=text, subject=DOC_META["subject"], author=AGENCY)
 
 
 def assets(s: Site) -> None:
@@ -841,18 +925,40 @@ def assets(s: Site) -> None:
     s.files["favicon.ico"] = png(2, 2, (0, 70, 140))
     s.files["css/style.css"] = CSS.encode("utf-8")
     f = "download/files/"
-    s.files[f + "inspection-application.doc"] = ole_placeholder("inspection application")
+    s.files[f + "inspection-application.doc"] = ole("doc", "商品報驗申請書")
     s.files[f + "inspection-application.odt"] = odf("text", "商品報驗申請書")
-    s.files[f + "inspection-application.pdf"] = pdf("Inspection application")
+    s.files[f + "inspection-application.pdf"] = pdf("商品報驗申請書", "Inspection application")
     s.files[f + "measurement-application.docx"] = ooxml("度量衡器檢定申請書")
-    s.files[f + "measurement-application.pdf"] = pdf("Measurement application")
-    s.files[f + "fee-schedule.xls"] = ole_placeholder("fee schedule")
+    s.files[f + "measurement-application.pdf"] = pdf("度量衡器檢定申請書", "Measurement application")
+    s.files[f + "fee-schedule.xls"] = ole("xls", "檢驗規費明細表")
     s.files[f + "registration-application.docx"] = ooxml("驗證登錄申請書")
     s.files[f + "registration-application.odt"] = odf("text", "驗證登錄申請書")
     s.files[f + "statistics-2026.ods"] = odf("spreadsheet", "115年度檢定統計表")
-    s.files[f + "statistics-2026.pdf"] = pdf("Statistics 2026")
-    s.files[f + "mark-guide.pdf"] = pdf("Safety mark guide")
+    s.files[f + "statistics-2026.pdf"] = pdf("115年度檢定統計表", "Statistics 2026")
+    s.files[f + "mark-guide.pdf"] = pdf("商品安全標章使用手冊", "Safety mark guide")
+    s.files[f + "briefing-2026.ppt"] = ole("ppt", "115年度業務說明會簡報")
+    s.files[f + "briefing-2026.odt"] = odf("text", "115年度業務說明會簡報（文字版）")
+    s.files[f + "briefing-2026.pdf"] = pdf("115年度業務說明會簡報", "Briefing 2026")
+    s.files[f + "fee-calculator.xls"] = ole("xls", "檢定費用計算表")
+    # planted document defects (the 其他文件 rows of /download/)
+    s.files[f + "scanned-notice.pdf"] = pdf("檢驗業務公告", "", scan=True, tagged=False)
+    s.files[f + "meeting-minutes.pdf"] = sampledocs.pdf_bytes(title=None, subject=None, creator=None,
+                                                              text="Meeting minutes", tagged=False)
+    s.files[f + "annual-report.pdf"] = HTML_AS_PDF
+    s.files[f + "service-guide.odt"] = zip_without_mimetype("服務指南")
+    s.files[f + "fee-calculator.odf"] = odf("formula", "fee = price * 0.0015")
+    s.files["about/view/standard/theme.css"] = THEME_STANDARD.encode("utf-8")
+    s.files["about/view/contrast/theme.css"] = THEME_CONTRAST.encode("utf-8")
 
+
+THEME_STANDARD = """/* 一般版面 */
+main { background: #fff; color: #222; }
+main a { color: #0b4f8a; }
+"""
+THEME_CONTRAST = """/* 高對比版面 */
+main { background: #000; color: #ff0; }
+main a { color: #fff; }
+"""
 
 CSS = """/* 標準檢驗局示範分局: a plain government layout */
 body { font-family: "Noto Sans TC", "Microsoft JhengHei", sans-serif; font-size: 1em; line-height: 1.6; margin: 0; color: #222; background: #fff; }
@@ -910,7 +1016,10 @@ exclude = ['^https?://([a-z0-9-]+\\.)*(gov\\.tw|google\\.com)(/|$)']
 
 
 def site_toml() -> str:
-    out = [SITE_TOML]
+    names = ", ".join(f'"{n}"' for n in OWN_NAMES)
+    own = (f"# The branch's own offices besides the units below: citing them needs no link.\n"
+           f"own_names = [{names}]\n")
+    out = [SITE_TOML.replace("\n[links]", own + "\n[links]", 1)]
     for path, name, unit in SECTIONS:
         out.append(f'[[sections]]\npath = "{path}"\nname = "{name}"\nunit = "{unit}"\n')
     return "\n".join(out)
@@ -945,6 +1054,8 @@ def build(out: Path) -> Site:
             {"url_path": "/business/measurement/scales.html", "kind": "big5", "declared": "meta"},
             {"url_path": "/business/measurement/gas.html", "kind": "big5", "declared": "http-header"},
             {"url_path": "/news/6.html", "kind": "broken-html"},
+            {"url_path": "/about/view/standard/", "kind": "same-html-other-css", "twin": "/about/view/contrast/",
+             "why": "byte-identical HTML whose relative stylesheet theme.css differs (the accessibility cache key)"},
         ],
     }
     s.files["_expected.json"] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
