@@ -62,6 +62,7 @@ RULES: tuple[Rule, ...] = (
         "試算表（xls、xlsx）用 .ods、簡報（ppt、pptx）用 .odp（可用 LibreOffice 或 Office"
         "「另存新檔」選擇 ODF 格式），放在同一列或同一段落，並建議同時提供 PDF 供閱覽。"
         "注意 .odt 不能取代簡報或試算表，.odf 是數學公式檔，也不是文件的 ODF 版本。",
+        detail=("target",),
     ),
 )
 _RULE = {r.id: r for r in RULES}

@@ -84,11 +84,13 @@ RULES: tuple[Rule, ...] = (
         "引用他人資料時，除註明出處外，請在「資料來源：」同一段落（或同一表格儲存格、圖說）"
         "加上原始資料網頁的超連結，例如：資料來源：<a href=\"https://www.stat.gov.tw/\">"
         "行政院主計總處</a>。以「參考資料」為標題時，請在標題下方的清單或段落中附上各項資料的連結。",
+        detail=("text",),
     ),
     Rule(
         "citation.quote-unattributed", CHECK, Severity.warning, "引文未註明出處",
         "引述他人文字（<blockquote> 或 <q>）時，請在引文內或緊接其後註明「資料來源：」並附上"
         "原文連結，或在標籤加上 cite 屬性指向原文網址。",
+        detail=("text",),
     ),
 )
 _RULE = {r.id: r for r in RULES}

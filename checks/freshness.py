@@ -110,12 +110,14 @@ RULES: tuple[Rule, ...] = (
         "請負責單位檢視網頁內容是否仍正確：內容有異動時更新內容，並更新網頁上的「更新日期」"
         "（及 dcterms.modified 詮釋資料）；內容經檢視仍正確者，也請更新檢視日期。"
         "已不適用的網頁請下架或移至歷史資料區（可於設定檔 [freshness] exempt 排除）。",
+        detail=("modified", "source", "age_days", "limit_months"),
     ),
     Rule(
         "freshness.unknown", CHECK, Severity.notice, "找不到網頁更新日期",
         "在網頁上顯示「更新日期：115-11-26」之類的標示（民國或西元日期皆可），或加上 "
         "<meta name=\"dcterms.modified\" content=\"2026-11-26\">，讓使用者與檢測工具"
         "都能判斷網頁是否定期更新。",
+        detail=(),
     ),
     Rule(
         "freshness.frozen", CHECK, Severity.warning, "更新日期為範本固定值",

@@ -37,6 +37,7 @@ RULES: tuple[Rule, ...] = (
         "DC.coverage.t.max、DC.Publisher、DC.Date、DC.Identifier、DC.Relation、DC.Rights）"
         "及主題（Category.Theme）、施政（Category.Cake）、服務（Category.Service）三個分類欄位；"
         "多由網站管理系統（CMS）的頁面範本或各頁的「詮釋資料」設定填寫。",
+        detail=("field",),
     ),
     Rule(
         "metadata.invalid", CHECK, Severity.warning, "詮釋資料內容格式錯誤",
@@ -44,12 +45,14 @@ RULES: tuple[Rule, ...] = (
         "真實日期（例如 2026-11-26），涵蓋範圍起日不可晚於迄日；分類欄位請填 3 碼分類代碼"
         "（數字或大寫英文字母，例如 I00、E41），多個代碼以分號分隔，服務分類大類代碼須為"
         "規範所列 18 類之一。",
+        detail=("field", "value", "reason"),
     ),
     Rule(
         "metadata.frozen", CHECK, Severity.warning, "詮釋資料為範本固定值",
         "大多數網頁的 DC.Date 都是同一個值，表示網站管理系統把範本的日期複製到每一頁，"
         "這個日期無法反映各網頁的製作日期。請修改範本或 CMS 設定，讓每一頁的 DC.Date "
         "填入該頁實際的製作（發布）日期。",
+        detail=("field", "value", "pages"),
     ),
 )
 _RULE = {r.id: r for r in RULES}

@@ -33,23 +33,16 @@ from dataclasses import replace
 
 from checks.model import CheckContext, CheckSettings, Finding
 from checks.page import Page
+from checks.registry import RULES
 from crawler.config import Config
 
 DEFAULT_URL = "https://www.example.gov.tw/news/1.html"
 AS_OF = date(2026, 11, 26)
 FIXTURES = Path(__file__).parent / "fixtures" / "checks"
 
-# SPEC findings table: the detail keys each rule must carry, exactly.
-DETAIL_KEYS: dict[str, frozenset[str]] = {
-    "metadata.missing": frozenset({"field"}),
-    "metadata.invalid": frozenset({"field", "value", "reason"}),
-    "metadata.frozen": frozenset({"field", "value", "pages"}),
-    "freshness.stale": frozenset({"modified", "source", "age_days", "limit_months"}),
-    "freshness.unknown": frozenset(),
-    "citation.no-link": frozenset({"text"}),
-    "citation.quote-unattributed": frozenset({"text"}),
-    "attachment.no-odf": frozenset({"target"}),
-}
+# The detail keys each rule carries, read from the rule table (checks/registry.py);
+# tests/test_rule_table.py holds the table against SPEC's.
+DETAIL_KEYS: dict[str, frozenset[str]] = {r.id: frozenset(r.detail) for r in RULES.values()}
 # Which detail values identify a finding in expectations.
 KEY_DETAIL: dict[str, tuple[str, ...]] = {
     "metadata.missing": ("field",),
