@@ -89,7 +89,7 @@ def test_json_format_names_targets_by_path(pages):
     assert got == {
         ("link.broken", "public/files/表單.docx", "失效連結：public/files/表單.docx（HTTP 404）"),
         ("attachment.no-odf", "public/files/表單.docx",
-         "可編輯檔案（DOCX）未同時提供 ODF 格式：public/files/表單.docx"),
+         "可編輯文書檔案（DOCX）未同時提供同類型的 ODF 格式（.odt）：public/files/表單.docx"),
     }
     assert data["summary"] == {"pages": 1, "findings": 2, "error": 1, "warning": 1, "notice": 0, "failing": 2,
                                "suppressed": 0, "complete": True}
