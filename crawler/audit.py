@@ -22,15 +22,16 @@ import shutil
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from checks.model import Finding, Severity
 from checks.a11y_spec import edition_name
 from checks.links import describe_status
+from checks.model import Finding, Severity
 from crawler.config import Config
 from crawler.crawl import CrawlResult, CrawlSession, versions
 from crawler.errors import AuditCannotRun, AuditInterrupted, UsageError
@@ -182,22 +183,33 @@ def crawl(cfg: Config, out_dir: Path, *, resume: bool = False, progress: bool = 
     return Store(state / "audit.sqlite")
 
 
+CrawlStep = Callable[..., CrawlResult]
+
+
+def local_crawl(cfg: Config, state: Path, *, resume: bool, progress: bool, a11y_factory: Any,
+                doc_cache: Path | None) -> CrawlResult:
+    """The crawl stage in this process (the default); `crawl --queue` passes its own."""
+    return CrawlSession(cfg, state, mode="site", resume=resume, progress=progress, a11y_factory=a11y_factory,
+                        doc_cache=doc_cache).run()
+
+
 def run_audit(cfg: Config, out_dir: Path, as_of: date, *, resume: bool = False, progress: bool = True,
-              history_path: Path | None = None, keep_state: bool = False) -> AuditResult:
+              history_path: Path | None = None, keep_state: bool = False,
+              crawl_step: CrawlStep = local_crawl) -> AuditResult:
     if not cfg.site.start_urls:
         raise UsageError("沒有起始網址：請給 URL 參數，或在設定檔 [site] start_urls 指定")
     prepare_out_dir(out_dir)
     try:
         with OutLock(out_dir) as lock:
             return _run_locked(cfg, out_dir, as_of, resume=resume, progress=progress, history_path=history_path,
-                               keep_state=keep_state, lock_notice=lock.notice)
+                               keep_state=keep_state, lock_notice=lock.notice, crawl_step=crawl_step)
     except DiskFull as e:
         raise AuditCannotRun(f"磁碟空間不足，無法繼續寫入 {out_dir}：已找到的結果保留在 {out_dir / STATE_DIR}，"
                              "釋放空間後以 --resume 繼續") from e
 
 
 def _run_locked(cfg: Config, out_dir: Path, as_of: date, *, resume: bool, progress: bool,
-                history_path: Path | None, keep_state: bool, lock_notice: str) -> AuditResult:
+                history_path: Path | None, keep_state: bool, lock_notice: str, crawl_step: CrawlStep) -> AuditResult:
     state = out_dir / STATE_DIR
     db = state / "audit.sqlite"
     notes: list[str] = [lock_notice] if lock_notice else []
@@ -229,9 +241,7 @@ def _run_locked(cfg: Config, out_dir: Path, as_of: date, *, resume: bool, progre
     if cfg.attachments.documents:
         caches.mkdir(parents=True, exist_ok=True)
         doc_cache = caches / "documents.sqlite"
-    session = CrawlSession(cfg, state, mode="site", resume=resume, progress=progress, a11y_factory=factory,
-                           doc_cache=doc_cache)
-    crawled = session.run()
+    crawled = crawl_step(cfg, state, resume=resume, progress=progress, a11y_factory=factory, doc_cache=doc_cache)
     t1 = time.monotonic()
     if crawled.close_reason == "disk_full":
         raise DiskFull("crawl stopped")
@@ -299,8 +309,6 @@ def _resumable(db: Path, cfg: Config) -> bool:
 
 def _record_crawl(store: Store, crawled: CrawlResult) -> None:
     store.set_info("close_reason", crawled.close_reason)
-    if crawled.trap_skipped or store.info("trap_skipped") is None:
-        store.set_info("trap_skipped", crawled.trap_skipped)
     store.set_info("limited", crawled.limited)
     store.commit()
 

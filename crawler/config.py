@@ -35,7 +35,6 @@ from checks.sections import UNASSIGNED_UNIT, Section
 from crawler.errors import ConfigError, UsageError
 
 
-
 @dataclass(frozen=True)
 class SiteConfig:
     name: str = ""

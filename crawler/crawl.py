@@ -21,7 +21,7 @@ import logging
 import shutil
 import signal
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,6 @@ STOP_GRACE = 6.0  # seconds between the signal and a forced stop
 @dataclass
 class CrawlResult:
     close_reason: str  # Scrapy's: finished, shutdown, disk_full, …
-    trap_skipped: list[dict[str, str]] = field(default_factory=list)
     trap_skipped_count: int = 0
     limited: int = 0  # page links turned into checks by max_pages / max_depth
     stopped_by_signal: bool = False
@@ -173,7 +172,6 @@ class CrawlSession:
             reason = "shutdown"
         return CrawlResult(
             close_reason=str(reason),
-            trap_skipped=list(stats.get_value("siteaudit/trap_skipped") or []),
             trap_skipped_count=int(stats.get_value("siteaudit/trap_skipped_count") or 0),
             limited=int(stats.get_value("siteaudit/limited") or 0),
             stopped_by_signal=self.stop_requested.is_set(),

@@ -44,7 +44,11 @@ not.  A URL skipped as a trap from one chain may still be crawled when it is
 later found on another path (the dupefilter never saw it).
 
 Dedupe itself is the dupefilter's job (crawler/dupefilter.py); the guard
-keeps its own set of page URLs only to count each page once.
+keeps its own set of page URLs only to count each page once.  What it skips
+it reports as `TrapItem`s in the spider's output (the pipeline stores them),
+and `max_pages` is counted by a `PageBudget` named by the
+SITEAUDIT_PAGE_BUDGET setting, so a crawl spread over processes can share one
+budget (crawler/queue/).
 """
 from __future__ import annotations
 
@@ -56,8 +60,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 from scrapy import Request, signals
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
+from scrapy.utils.misc import load_object
 
 from crawler.config import safe_search
+from crawler.items import TrapItem
 
 CHAIN_LIMIT = 40
 DEEP_RUN = 2
@@ -152,6 +158,20 @@ class TrapGuard:
             self.skipped.append({"url": url, "reason": reason, "pattern": url_shape(url).pattern})
 
 
+class PageBudget:
+    """`[crawl] max_pages` in one process: `take()` says whether one more page fits."""
+
+    def __init__(self, crawler: Any, limit: int, used: int = 0):
+        self.limit = limit
+        self.used = used
+
+    def take(self) -> bool:
+        if self.limit and self.used >= self.limit:
+            return False
+        self.used += 1
+        return True
+
+
 class ScopeGuardMiddleware(BaseSpiderMiddleware):
     """Decides every page/check request the spider yields (module docstring).
 
@@ -171,6 +191,9 @@ class ScopeGuardMiddleware(BaseSpiderMiddleware):
         self.max_pages = self.max_depth = 0
         self.recurse = True
         self.guard = TrapGuard()
+        self.budget: PageBudget | None = None
+        self._resumed_pages = 0
+        self._pending_traps: list[TrapItem] = []
         self.pages: set[str] = set()  # page URLs admitted (each counted once)
         self.limited = 0  # pages turned into checks by max_pages / max_depth
         self._scope_cache: dict[str, bool] = {}
@@ -180,8 +203,9 @@ class ScopeGuardMiddleware(BaseSpiderMiddleware):
 
             store = Store(path, readonly=True)
             try:
-                self.restore(store.page_urls_in_order())
-                self.guard.skipped = list(store.info("trap_skipped", []))
+                urls = store.page_urls_in_order()
+                self.restore(urls)
+                self._resumed_pages = len(urls)
             finally:
                 store.close()
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -197,7 +221,6 @@ class ScopeGuardMiddleware(BaseSpiderMiddleware):
 
     def spider_closed(self, spider: Any = None, reason: str = "") -> None:
         stats = self.crawler.stats
-        stats.set_value("siteaudit/trap_skipped", self.guard.skipped)
         stats.set_value("siteaudit/trap_skipped_count", self.guard.skipped_count)
         stats.set_value("siteaudit/limited", self.limited)
 
@@ -219,9 +242,32 @@ class ScopeGuardMiddleware(BaseSpiderMiddleware):
         self.link_exclude = cfg.links.exclude
         self.max_pages, self.max_depth = cfg.crawl.max_pages, cfg.crawl.max_depth
         self.recurse = str(spider.mode) == "site"
+        budget_cls = load_object(self.crawler.settings.get("SITEAUDIT_PAGE_BUDGET") or PageBudget)
+        self.budget = budget_cls(self.crawler, self.max_pages, self._resumed_pages)
         self._policy_read = True
 
     # ---- the decision ------------------------------------------------------
+    def process_spider_output(self, response: Any, result: Any, spider: Any = None) -> Any:
+        for o in super().process_spider_output(response, result):
+            yield o
+            yield from self._take_traps()
+
+    async def process_spider_output_async(self, response: Any, result: Any, spider: Any = None) -> Any:
+        async for o in super().process_spider_output_async(response, result):
+            yield o
+            for trap in self._take_traps():
+                yield trap
+
+    async def process_start(self, start: Any) -> Any:
+        async for o in super().process_start(start):
+            yield o
+            for trap in self._take_traps():
+                yield trap
+
+    def _take_traps(self) -> list[TrapItem]:
+        traps, self._pending_traps = self._pending_traps, []
+        return traps
+
     def get_processed_request(self, request: Request, response: Any) -> Request | None:
         kind = request.meta.get("kind")
         if kind not in ("page", "check", "document"):
@@ -251,8 +297,11 @@ class ScopeGuardMiddleware(BaseSpiderMiddleware):
         reason = self.guard.verdict(url, request.meta.get("chain", 0))
         if reason is not None:
             self.guard.record(url, reason)
+            if len(self._pending_traps) < 100:
+                self._pending_traps.append(TrapItem(url, reason, url_shape(url).pattern))
             return None
-        if (self.max_depth and depth > self.max_depth) or (self.max_pages and len(self.pages) >= self.max_pages):
+        assert self.budget is not None
+        if (self.max_depth and depth > self.max_depth) or not self.budget.take():
             self.limited += 1
             return self.as_check(request)
         self.pages.add(url)

@@ -48,6 +48,15 @@ class FailedPageItem:
 
 
 @dataclass
+class TrapItem:
+    """A page the trap guard skipped (crawler/guard.py), for run.json `trap_skipped`."""
+
+    url: str
+    reason: str  # zh-TW
+    pattern: str
+
+
+@dataclass
 class NoticeItem:
     """A run-level notice for run.json `notices` (a sitemap entry on another host …)."""
 

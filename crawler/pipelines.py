@@ -21,7 +21,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 from twisted.internet import task, threads
 
-from crawler.items import DocumentItem, FailedPageItem, LinkItem, NoticeItem, PageItem, SitemapItem
+from crawler.items import DocumentItem, FailedPageItem, LinkItem, NoticeItem, PageItem, SitemapItem, TrapItem
 from crawler.store import DiskFull, Store
 
 log = logging.getLogger(__name__)
@@ -60,12 +60,43 @@ def state_store(crawler: Any) -> Store:
     return store
 
 
+MAX_NOTICES = 500
+MAX_TRAPS = 1000
+
+
+def store_item(store: Store, item: Any) -> None:
+    """Write one fact into the state store (the single-process pipeline and the
+    queue's fact drain both use this).  Raises DiskFull."""
+    if isinstance(item, PageItem):
+        store.add_page(item.url, item.status, item.content_type, item.depth, item.headers, item.html,
+                       item.meta, item.bytes, item.title, (item.links, item.malformed), item.chain,
+                       item.text_dates)
+        store.clear_failed_page(item.url)
+    elif isinstance(item, LinkItem):
+        store.add_link(item.result)
+    elif isinstance(item, SitemapItem):
+        store.add_sitemap_dates(item.lastmod)
+    elif isinstance(item, FailedPageItem):
+        store.add_failed_page(item.url, item.stage, item.reason, item.status, item.error)
+    elif isinstance(item, DocumentItem):
+        store.add_document(item.url, item.facts)
+    elif isinstance(item, NoticeItem):
+        notices = store.info("notices", [])
+        if len(notices) < MAX_NOTICES:
+            notices.append({"kind": item.kind, "message": item.message, "url": item.url})
+            store.set_info("notices", notices)
+    elif isinstance(item, TrapItem):
+        traps = store.info("trap_skipped", [])
+        if len(traps) < MAX_TRAPS and not any(t.get("url") == item.url for t in traps):
+            traps.append({"url": item.url, "reason": item.reason, "pattern": item.pattern})
+            store.set_info("trap_skipped", traps)
+
+
 class StorePipeline:
     def __init__(self, crawler: Any):
         self.crawler = crawler
         self.store = state_store(crawler)
         self.disk_full = False
-        self.notices: list[dict[str, str]] = list(self.store.info("notices", []))
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
@@ -84,23 +115,7 @@ class StorePipeline:
         return item
 
     def _store(self, item: Any) -> None:
-        store = self.store
-        if isinstance(item, PageItem):
-            store.add_page(item.url, item.status, item.content_type, item.depth, item.headers, item.html,
-                           item.meta, item.bytes, item.title, (item.links, item.malformed), item.chain,
-                           item.text_dates)
-            store.clear_failed_page(item.url)
-        elif isinstance(item, LinkItem):
-            store.add_link(item.result)
-        elif isinstance(item, SitemapItem):
-            store.add_sitemap_dates(item.lastmod)
-        elif isinstance(item, FailedPageItem):
-            store.add_failed_page(item.url, item.stage, item.reason, item.status, item.error)
-        elif isinstance(item, DocumentItem):
-            store.add_document(item.url, item.facts)
-        elif isinstance(item, NoticeItem) and len(self.notices) < 500:
-            self.notices.append({"kind": item.kind, "message": item.message, "url": item.url})
-            store.set_info("notices", self.notices)
+        store_item(self.store, item)
 
     def close_spider(self, spider: Any = None) -> None:
         if self.disk_full:
