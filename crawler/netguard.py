@@ -383,9 +383,10 @@ class AddressGuardMiddleware:
         host = urlsplit(request.url).hostname
         if not host:
             return None
-        decision = self.policy.cached(host)
+        decision: Decision | None = self.policy.cached(host)
         if decision is None:
             decision = await maybe_deferred_to_future(self.policy.decide_deferred(host))
+        assert decision is not None
         if decision.blocked:
             raise BlockedAddress(decision.reason, host, decision.ip)
         return None

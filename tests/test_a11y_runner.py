@@ -515,6 +515,7 @@ def test_absolute_font_sizes_from_the_cssom(sites):
 # ---------------------------------------------------------------------------
 # real browser: failures, signals, processes
 
+@pytest.mark.slow
 @pytest.mark.browser
 @needs_browser
 @pytest.mark.parametrize("mode", ["tree", "driver"])
@@ -538,6 +539,7 @@ def test_killed_browser_is_replaced_and_page_retried(sites, mode):
     assert main.crashed_procs and not [p for p in main.crashed_procs if p.is_running()]
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @needs_browser
 def test_hung_page_fails_alone(server):
