@@ -127,6 +127,7 @@ class _Site(http.server.ThreadingHTTPServer):
         self.ip = ip
         self.subst: dict[str, str] = {}
         self.files: dict[str, bytes] = {}
+        self.redirects: dict[str, str] = {"/to-other.html": "{{OTHER}}/frame.html", "/to-clean.html": "/clean.html"}
         self.requests: list[tuple[str, str, str | None]] = []
         self.accepts = 0
         self.crashes: dict[str, int] = {}
@@ -171,6 +172,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             path = "/" + path.split("/", 2)[2]
         elif path == "/hang.html":
             site.release.wait(20)
+            return
+        elif path in site.redirects:
+            location = site.redirects[path]
+            for k, v in site.subst.items():
+                location = location.replace(k, v)
+            self.send_response(302)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
             return
         if self.command != "GET":
             body, ctype, status = b"ok", "text/plain", 200
@@ -438,6 +448,27 @@ def test_meta_refresh_is_refused_and_the_page_audited_as_served(tmp_path):
 
 @pytest.mark.browser
 @needs_browser
+def test_server_redirects_are_never_filed_under_the_page(sites):
+    """A redirect off the site is not followed (and the previous page left on
+    screen is not audited under its name); one within the site is followed
+    and said so, its result not filed under the redirecting URL."""
+    main, other = sites
+    other.reset()
+    runner = A11yRunner(browsers=1, allowed_hosts=["127.0.0.1"])
+    for name in ("label.html", "to-other.html", "to-clean.html", "image-alt.html"):
+        runner.submit(main.base + name, None)
+    out = runner.finish(timeout=60)
+    failures = dict(out.failures)
+    assert set(failures) == {main.base + "to-other.html", main.base + "to-clean.html"}
+    assert "檢測範圍外" in failures[main.base + "to-other.html"]
+    assert other.base + "frame.html" in failures[main.base + "to-other.html"]
+    assert failures[main.base + "to-clean.html"].startswith(f"網頁自動轉址至 {main.base}clean.html")
+    assert {v["id"] for v in out.results[main.base + "image-alt.html"]["violations"]} == {"image-alt"}
+    assert other.accepts == 0
+
+
+@pytest.mark.browser
+@needs_browser
 def test_new_in_scope_subdomain_is_pinned_then_page_redone(sites):
     """A subresource on a subdomain of an allowed domain is not in the
     browser's resolver rules yet: the runner decides it (here: it does not
@@ -592,15 +623,18 @@ def _profile_processes(marker: Path) -> list:
 
 KILLED = textwrap.dedent("""
     import json, sys, time
+    import psutil
     sys.path.insert(0, sys.argv[3])
     from crawler.a11y import A11yRunner
     runner = A11yRunner(browsers=2, work_dir=sys.argv[2])
-    runner.submit(sys.argv[1] + "hang.html", None)
-    runner.submit(sys.argv[1] + "clean.html", None)
-    runner.submit(sys.argv[1] + "label.html", None)
-    while len(runner._live) < 2:
+    for name in ("hang.html", "clean.html", "label.html"):
+        runner.submit(sys.argv[1] + name, None)
+    while True:  # both browsers up, one of them waiting on hang.html
+        drivers = [p.pid for p in psutil.Process().children() if p.name() == "chromedriver"]
+        if len(drivers) == 2 and runner.progress()[0] >= 1:
+            break
         time.sleep(0.1)
-    print(json.dumps([b.pid for b in runner._live]), flush=True)
+    print(json.dumps(drivers), flush=True)
     time.sleep(60)
 """)
 
