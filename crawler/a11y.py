@@ -297,7 +297,8 @@ function collectCss(maxOut) {
 _RUN_JS = _CSS_JS + r"""
 var done = arguments[arguments.length - 1];
 var opts = arguments[0], maxHtml = arguments[1], waitMs = arguments[2], maxCss = arguments[3];
-var DATA = ['fgColor', 'bgColor', 'contrastRatio', 'fontSize', 'fontWeight'];
+// messageKey: why axe could not decide (bgImage, bgGradient, ...), for needs-review nodes
+var DATA = ['fgColor', 'bgColor', 'contrastRatio', 'fontSize', 'fontWeight', 'messageKey'];
 function nodeOut(ruleId, n) {
   var o = {target: n.target, html: (n.html || '').slice(0, maxHtml), failureSummary: n.failureSummary || ''};
   if (ruleId === 'color-contrast') {

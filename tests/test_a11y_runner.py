@@ -283,9 +283,12 @@ def test_contrast_nodes_carry_the_measured_colours(first_run, server):
     (node,) = v["nodes"]
     assert node["target"] == ["#faint"] and "淺灰色文字" in node["html"]
     data = node["data"]
-    assert set(data) == {"fgColor", "bgColor", "contrastRatio", "fontSize", "fontWeight"}
+    assert set(data) == {"fgColor", "bgColor", "contrastRatio", "fontSize", "fontWeight"}  # no messageKey: decided
     assert (data["fgColor"], data["bgColor"]) == ("#bbbbbb", "#ffffff")
     assert 1.8 < data["contrastRatio"] < 2.0
+    # over a background image axe cannot decide: the node says why
+    (review,) = [i for i in outcome.results[server + "multi.html"]["incomplete"] if i["id"] == "color-contrast"]
+    assert review["nodes"][0]["data"]["messageKey"] == "bgImage"
 
 
 @pytest.mark.browser
@@ -488,6 +491,41 @@ def test_new_in_scope_subdomain_is_pinned_then_page_redone(sites):
     assert out.failures == []
     assert out.stats["repins"] == 1 and out.stats["browsers"] == 2
     assert out.results[main.base.rstrip("/") + page]["blocked"] == {"static.localhost": 1}
+
+
+@pytest.mark.browser
+@needs_browser
+def test_address_policy_decides_and_pins_names_for_the_browser(sites):
+    """Subresource host names are resolved by the run's policy, not by
+    Chromium: one resolving to a link-local address is refused (no packet is
+    sent), one resolving to 127.0.0.2 is reached at that pinned address."""
+    main, other = sites
+    other.reset()
+    table = {"cdn.example": ["127.0.0.2"], "metadata.example": ["169.254.169.254"]}
+
+    def resolve(host):
+        if host in table:
+            return table[host]
+        raise OSError("not in the table")
+
+    page = "/names.html"
+    port = other.server_port
+    main.files[page] = (f'<!DOCTYPE html><html lang="zh-Hant-TW"><head><meta charset="utf-8"><title>x</title>'
+                        f'<link rel="stylesheet" href="http://cdn.example:{port}/other.css">'
+                        f'<link rel="stylesheet" href="http://metadata.example/latest/meta-data.css"></head>'
+                        f"<body><main><p>x</p></main></body></html>").encode()
+    try:
+        runner = A11yRunner(browsers=1, allowed_hosts=["127.0.0.1"],
+                            subresource_hosts=["cdn.example", "metadata.example"],
+                            address_policy=AddressPolicy(["loopback"], resolve=resolve))
+        runner.submit(main.base.rstrip("/") + page, None)
+        out = runner.finish(timeout=60)
+    finally:
+        del main.files[page]
+    result = out.results[main.base.rstrip("/") + page]
+    assert result["blocked"] == {"metadata.example": 1}
+    assert f"http://cdn.example:{port}/other.css" in result["loaded"]
+    assert ("GET", "/other.css", None) in other.requests
 
 
 def test_resolver_rules_pin_names_and_refuse_the_rest():
