@@ -305,7 +305,7 @@ function nodeOut(ruleId, n) {
     var d = n.any && n.any[0] && n.any[0].data;
     if (d && typeof d === 'object') {
       var keep = {};
-      DATA.forEach(function (k) { if (d[k] !== undefined) keep[k] = d[k]; });
+      DATA.forEach(function (k) { if (d[k] !== undefined && d[k] !== null) keep[k] = d[k]; });
       o.data = keep;
     }
   }
