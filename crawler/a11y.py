@@ -641,8 +641,8 @@ class ResultCache:
 # Processes: a reaper that outlives us
 
 # Runs in its own session.  Lines on stdin: "+PGID MARKER" registers a
-# chromedriver process group (and the profile directory its Chromium
-# carries), "-PGID" forgets it.  When stdin closes or the parent is gone
+# chromedriver process group (and the --user-data-dir argument its Chromium
+# carries: one that left the group is found by it), "-PGID" forgets it.  When stdin closes or the parent is gone
 # (kill -9: the pipe may stay open in forked children, so the parent pid is
 # polled too), every process in a registered group or carrying a marker is
 # killed.
@@ -1114,7 +1114,7 @@ class _Browser:
         self.pid = service.process.pid if service.process else None
         self.pgid = self.pid
         if reaper is not None and self.pgid:
-            reaper.register(self.pgid, self.profile)
+            reaper.register(self.pgid, f"--user-data-dir={self.profile}")
         try:
             self._roots = self._find_roots()
             self.driver.set_page_load_timeout(timeout)

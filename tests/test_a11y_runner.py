@@ -27,6 +27,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -431,9 +432,11 @@ def test_meta_refresh_is_refused_and_the_page_audited_as_served(tmp_path):
     (tmp_path / "target.html").write_text(
         '<!DOCTYPE html><html lang="zh-Hant-TW"><head><meta charset="utf-8"><title>目標</title></head>'
         '<body><main><h1>目標</h1><img src="x.png"></main></body></html>', encoding="utf-8")
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    handler.log_message = lambda *a: None
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(tmp_path)))
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{srv.server_address[1]}"
     try:
@@ -684,6 +687,7 @@ def test_kill_9_leaves_no_browser_or_driver(server, tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", KILLED, server, str(tmp_path), str(ROOT)],
                             stdout=subprocess.PIPE, text=True)
     try:
+        assert proc.stdout is not None
         drivers = [psutil.Process(pid) for pid in json.loads(proc.stdout.readline())]
         time.sleep(1.0)
         assert _profile_processes(tmp_path), "the browsers should be running"
@@ -703,7 +707,9 @@ def test_kill_9_leaves_no_browser_or_driver(server, tmp_path):
 @pytest.mark.browser
 @needs_browser
 def test_versions():
-    assert axe_version() == json.loads((find_axe_js().parent / "package.json").read_text())["version"]
+    js = find_axe_js()
+    assert js is not None
+    assert axe_version() == json.loads((js.parent / "package.json").read_text())["version"]
     assert browser_version().startswith("Chromium ")
 
 
@@ -736,12 +742,14 @@ def test_axe_js_from_env_and_version_from_banner(tmp_path, monkeypatch):
 
 
 def test_cache_key_covers_page_axe_browser_tags_locale_and_confinement():
-    base = ("http://h/a", "abc", "4.14.1", ["wcag2aa", "wcag2a"], "zh_TW", "Chromium 156", "h|")
-    k = cache_key(*base)
-    assert k == cache_key("http://h/a", "abc", "4.14.1", ["wcag2a", "wcag2aa"], "zh_TW", "Chromium 156", "h|")
-    variants = {cache_key(*base[:i], v, *base[i + 1:]) for i, v in enumerate(
-        ["http://h/b", "abd", "4.14.2", ["wcag2a"], "en", "Chromium 157", "h|cdn"])}
-    assert len(variants | {k}) == 8
+    base: dict[str, Any] = {"url": "http://h/a", "content_hash": "abc", "axe_ver": "4.14.1",
+                            "tags": ["wcag2aa", "wcag2a"], "locale": "zh_TW", "browser_ver": "Chromium 156",
+                            "confinement": "h|"}
+    k = cache_key(**base)
+    assert k == cache_key(**{**base, "tags": ["wcag2a", "wcag2aa"]})  # tag order is irrelevant
+    changed = {"url": "http://h/b", "content_hash": "abd", "axe_ver": "4.14.2", "tags": ["wcag2a"], "locale": "en",
+               "browser_ver": "Chromium 157", "confinement": "h|cdn"}
+    assert len({k} | {cache_key(**{**base, key: value}) for key, value in changed.items()}) == 8
 
 
 def test_result_cache_roundtrip(tmp_path):
@@ -749,7 +757,8 @@ def test_result_cache_roundtrip(tmp_path):
     assert c.get("k") is None
     c.put("k", {"violations": [{"id": "label", "help": "表單元素必須有標籤"}], "incomplete": [], "loaded": {}})
     c.close()
-    assert ResultCache(tmp_path / "sub" / "c.sqlite").get("k")["violations"][0]["help"] == "表單元素必須有標籤"
+    got = ResultCache(tmp_path / "sub" / "c.sqlite").get("k")
+    assert got is not None and got["violations"][0]["help"] == "表單元素必須有標籤"
 
 
 def test_revalidator_stays_within_scope_and_pins(sites):

@@ -73,10 +73,16 @@ def test_non_addresses(text):
         classify(text)
 
 
+def _ip(text):
+    ip = parse_ip(text)
+    assert ip is not None
+    return ip
+
+
 def test_embedded_ipv4():
-    assert str(embedded_ipv4(parse_ip("::ffff:1.2.3.4"))) == "1.2.3.4"
-    assert embedded_ipv4(parse_ip("1.2.3.4")) is None
-    assert embedded_ipv4(parse_ip("::1")) is None and embedded_ipv4(parse_ip("::")) is None
+    assert str(embedded_ipv4(_ip("::ffff:1.2.3.4"))) == "1.2.3.4"
+    assert embedded_ipv4(_ip("1.2.3.4")) is None
+    assert embedded_ipv4(_ip("::1")) is None and embedded_ipv4(_ip("::")) is None
 
 
 def _table(mapping):
@@ -204,7 +210,8 @@ def test_system_resolver_for_localhost():
     policy = AddressPolicy.for_hosts(["localhost"])
     assert AddressClass.LOOPBACK in policy.in_scope_classes
     assert policy.decide("localhost").allowed
-    assert classify(policy.decide("localhost").ip) == AddressClass.LOOPBACK
+    ip = policy.decide("localhost").ip
+    assert ip is not None and classify(ip) == AddressClass.LOOPBACK
 
 
 def test_policy_survives_scrapy_settings_copy():
@@ -279,7 +286,7 @@ def loopback_server():
     class H(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
             seen.append((self.headers.get("Host"), self.path))
-            body = f"{self.server.server_address[0]} {self.path}".encode()
+            body = f"{self.server.server_address[0]!s} {self.path}".encode()  # type: ignore[index]
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
