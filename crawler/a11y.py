@@ -645,7 +645,7 @@ class ResultCache:
 # carries: one that left the group is found by it), "-PGID" forgets it.  When stdin closes or the parent is gone
 # (kill -9: the pipe may stay open in forked children, so the parent pid is
 # polled too), every process in a registered group or carrying a marker is
-# killed.
+# killed, and the profile directories named by the markers removed.
 _REAPER = r"""
 import os, select, signal, sys
 parent = int(sys.argv[1])
@@ -696,6 +696,12 @@ while True:
             m = groups.pop(pgid, b'')
             markers.discard(m)
 reap()
+if markers:  # the profiles of browsers killed here: nobody else will remove them
+    import shutil, time
+    time.sleep(0.3)
+    for m in markers:
+        if m.startswith(b'--user-data-dir='):
+            shutil.rmtree(os.fsdecode(m[len(b'--user-data-dir='):]), ignore_errors=True)
 """
 
 

@@ -699,6 +699,8 @@ def test_kill_9_leaves_no_browser_or_driver(server, tmp_path):
             time.sleep(0.2)
         assert _profile_processes(tmp_path) == []
         assert not [d for d in drivers if d.is_running() and d.status() != psutil.STATUS_ZOMBIE]
+        time.sleep(0.5)
+        assert list(tmp_path.iterdir()) == []  # the reaper removed the profiles too
     finally:
         if proc.poll() is None:
             proc.kill()
