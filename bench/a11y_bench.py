@@ -8,6 +8,11 @@ content cache.  Prints pages/s.  No network beyond loopback.
     .venv/bin/python bench/a11y_bench.py --pages 200
     .venv/bin/python bench/a11y_bench.py --pages 60 --variants   # compare runner options
     .venv/bin/python bench/a11y_bench.py --pages 200 --write-site /tmp/site  # pages only
+    .venv/bin/python bench/a11y_bench.py --pages 100 --browsers 1            # one configuration
+
+The runner is confined as in a crawl (allowed host 127.0.0.1, DevTools
+interception on), collects CSS font sizes, and the cached pass re-checks the
+shared stylesheet and script with one GET each.
 """
 from __future__ import annotations
 
@@ -137,12 +142,14 @@ def serve(site: dict[str, bytes]) -> tuple[http.server.ThreadingHTTPServer, str]
 def run(base: str, site: dict[str, bytes], cache: Path | None, **kw) -> tuple[float, dict, int]:
     pages = [p for p in site if p.endswith(".html")]
     t0 = time.monotonic()
-    runner = A11yRunner(cache_path=cache, **kw)
+    runner = A11yRunner(cache_path=cache, allowed_hosts=["127.0.0.1"], **kw)
     for p in pages:
         runner.submit(base + p, hashlib.sha256(site[p]).hexdigest())
     out = runner.finish()
     secs = time.monotonic() - t0
     violations = sum(len(r["violations"]) for r in out.results.values())
+    sizes = sum(len(r["css"]["absolute_font_sizes"]) for r in out.results.values())
+    out.stats["font_sizes"] = sizes
     if out.failures:
         print(f"  failures: {len(out.failures)} e.g. {out.failures[0]}")
     return secs, out.stats, violations
@@ -153,6 +160,7 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=200)
     ap.add_argument("--variants", action="store_true", help="compare preload/strategy/blocking options")
     ap.add_argument("--write-site", metavar="DIR", help="write the generated pages to DIR and exit")
+    ap.add_argument("--browsers", type=int, choices=(1, 2), help="only this many browsers, no cached pass")
     args = ap.parse_args()
 
     site = build_site(args.pages)
@@ -180,6 +188,11 @@ def main() -> None:
                 secs, stats, _ = run(base, site, None, browsers=2, **kw)
                 print(f"{label:24s} 2 browsers: {secs:6.1f} s  {args.pages / secs:5.2f} pages/s"
                       f"  browser CPU {stats['browser_cpu'] / args.pages:.2f} s/page  load {os.getloadavg()[0]:.1f}")
+            return
+        if args.browsers:
+            secs, stats, v = run(base, site, None, browsers=args.browsers)
+            print(f"{args.browsers} browser(s): {secs:6.1f} s  {args.pages / secs:5.2f} pages/s"
+                  f"  browser CPU {stats['browser_cpu'] / args.pages:.3f} s/page  load avg {os.getloadavg()[0]:.1f}")
             return
         with tempfile.TemporaryDirectory() as tmp:
             cache = Path(tmp) / "a11y-cache.sqlite"

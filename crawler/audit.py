@@ -103,66 +103,32 @@ def _clear_previous_outputs(out_dir: Path) -> None:
         shutil.rmtree(out_dir / name, ignore_errors=True)
 
 
-def make_a11y_factory(cfg: Config, cache_path: Path) -> Any:
+def make_a11y_factory(cfg: Config, cache_path: Path, policy: Any = None) -> Any:
     """A factory of the browser pool (built inside the crawl), after checking
-    that browser, driver and axe-core are there (else AuditCannotRun: exit 3)."""
-    from crawler import a11y
+    that browser, driver and axe-core are there (else AuditCannotRun: exit 3).
+
+    The browser is confined to the site (allowed hosts + subresource_hosts,
+    the run's address policy) and runs the edition's axe options."""
+    from checks.a11y_spec import axe_options
+    from crawler import a11y, netguard
 
     a11y.check_available()
+    a = cfg.accessibility
+    policy = policy or netguard.AddressPolicy.for_hosts(cfg.allowed_hosts, allow_private=cfg.links.allow_private)
+    browser = a11y.browser_version()
 
     def factory() -> Any:
-        runner = a11y.A11yRunner(tags=cfg.accessibility.effective_tags, browsers=cfg.accessibility.browsers,
-                                 locale=cfg.accessibility.locale, cache_path=cache_path)
-        return runner if hasattr(runner, "take_results") else _IncrementalRunner(runner)
+        return a11y.A11yRunner(tags=a.effective_tags, browsers=a.browsers, locale=a.locale, cache_path=cache_path,
+                               allowed_hosts=cfg.allowed_hosts, subresource_hosts=a.subresource_hosts,
+                               address_policy=policy, browser_version=browser,
+                               options=axe_options(a.spec, a.level, a.effective_tags))
 
     return factory
 
 
 def make_a11y_runner(cfg: Config, cache_path: Path) -> Any:
-    """The browser pool itself, for `siteaudit check` (local pages opened as file://)."""
-    from crawler import a11y
-
-    a11y.check_available()
-    return a11y.A11yRunner(tags=cfg.accessibility.effective_tags, browsers=cfg.accessibility.browsers,
-                           locale=cfg.accessibility.locale, cache_path=cache_path)
-
-
-class _IncrementalRunner:
-    """Hands results over as they arrive (take_results/take_failures) for a
-    runner that only reports them at finish()."""
-
-    def __init__(self, runner: Any):
-        self.runner = runner
-        self._taken: set[str] = set()
-        self._failures_taken = 0
-
-    def submit(self, url: str, content_hash: str | None = None) -> None:
-        self.runner.submit(url, content_hash)
-
-    def take_results(self) -> list[tuple[str, dict[str, Any]]]:
-        with self.runner._lock:  # noqa: SLF001 - until the runner hands results over itself
-            fresh = [(u, r) for u, r in self.runner.outcome.results.items() if u not in self._taken]
-        self._taken.update(u for u, _ in fresh)
-        return fresh
-
-    def take_failures(self) -> list[tuple[str, str]]:
-        with self.runner._lock:  # noqa: SLF001
-            fresh = self.runner.outcome.failures[self._failures_taken:]
-        self._failures_taken += len(fresh)
-        return list(fresh)
-
-    def abort(self) -> None:
-        self.runner.finish(timeout=0)
-
-    def progress(self) -> tuple[int, int, int]:
-        with self.runner._lock:  # noqa: SLF001
-            done = len(self.runner.outcome.results)
-            failed = len(self.runner.outcome.failures)
-            seen = len(self.runner._seen)  # noqa: SLF001
-        return done + failed, max(seen - done - failed, 0), failed
-
-    def finish(self) -> Any:
-        return self.runner.finish()
+    """The browser pool itself, for `siteaudit check` (local pages on a loopback server)."""
+    return make_a11y_factory(cfg, cache_path)()
 
 
 def crawl(cfg: Config, out_dir: Path, *, resume: bool = False, progress: bool = True,
@@ -187,10 +153,10 @@ CrawlStep = Callable[..., CrawlResult]
 
 
 def local_crawl(cfg: Config, state: Path, *, resume: bool, progress: bool, a11y_factory: Any,
-                doc_cache: Path | None) -> CrawlResult:
+                doc_cache: Path | None, policy: Any = None) -> CrawlResult:
     """The crawl stage in this process (the default); `crawl --queue` passes its own."""
     return CrawlSession(cfg, state, mode="site", resume=resume, progress=progress, a11y_factory=a11y_factory,
-                        doc_cache=doc_cache).run()
+                        doc_cache=doc_cache, policy=policy).run()
 
 
 def run_audit(cfg: Config, out_dir: Path, as_of: date, *, resume: bool = False, progress: bool = True,
@@ -231,17 +197,22 @@ def _run_locked(cfg: Config, out_dir: Path, as_of: date, *, resume: bool, progre
                                       "incomplete_reasons": ["檢視進行中，或已中斷"], "start_url": cfg.site.start_urls[0]})
 
     caches = cache_dir_for(history_path, out_dir)
+    from crawler.netguard import AddressPolicy
+
+    # one address policy for the link checks and the browser (each host decided once)
+    policy = AddressPolicy.for_hosts(cfg.allowed_hosts, allow_private=cfg.links.allow_private)
     factory = None
     if cfg.accessibility.enabled:
         caches.mkdir(parents=True, exist_ok=True)
-        factory = make_a11y_factory(cfg, caches / "a11y-cache.sqlite")
+        factory = make_a11y_factory(cfg, caches / "a11y-cache.sqlite", policy)
 
     t0 = time.monotonic()
     doc_cache = None
     if cfg.attachments.documents:
         caches.mkdir(parents=True, exist_ok=True)
         doc_cache = caches / "documents.sqlite"
-    crawled = crawl_step(cfg, state, resume=resume, progress=progress, a11y_factory=factory, doc_cache=doc_cache)
+    crawled = crawl_step(cfg, state, resume=resume, progress=progress, a11y_factory=factory, doc_cache=doc_cache,
+                         policy=policy)
     t1 = time.monotonic()
     if crawled.close_reason == "disk_full":
         raise DiskFull("crawl stopped")
@@ -363,6 +334,8 @@ def _run_meta(cfg: Config, store: Store, crawled: CrawlResult, judge_failed: lis
             "level": cfg.accessibility.level,
             "tags": list(cfg.accessibility.effective_tags),
             "stats": a11y_stats,
+            "blocked": store.info("a11y_blocked", {}),
+            "blocked_total": int(a11y_stats.get("blocked_total") or 0),
             "failures": [list(x) for x in store.a11y_failures()],
             "needs_review": _needs_review(store, cfg.accessibility.spec) if a11y_on else {},
         },

@@ -69,7 +69,7 @@ class CrawlSession:
 
     def __init__(self, cfg: Config, state_dir: Path, *, mode: str = "site", resume: bool = False,
                  progress: bool = True, a11y_factory: Any = None, check_urls: tuple[str, ...] = (),
-                 doc_cache: Path | None = None):
+                 doc_cache: Path | None = None, policy: Any = None):
         self.cfg = cfg
         self.state_dir = state_dir
         self.mode = mode
@@ -78,6 +78,11 @@ class CrawlSession:
         self.a11y_factory = a11y_factory
         self.check_urls = check_urls
         self.doc_cache = doc_cache
+        if policy is None:
+            from crawler.netguard import AddressPolicy
+
+            policy = AddressPolicy.for_hosts(cfg.allowed_hosts, allow_private=cfg.links.allow_private)
+        self.policy = policy
         self.runner: Any = None
         self.crawler: Any = None
         self.stop_requested = threading.Event()
@@ -141,7 +146,8 @@ class CrawlSession:
 
         settings.update(settings_for(self.cfg, str(self.state_dir), progress=self.progress, resume=self.resume,
                                      a11y_factory=make_runner if self.a11y_factory else None,
-                                     doc_cache=str(self.doc_cache) if self.doc_cache else None),
+                                     doc_cache=str(self.doc_cache) if self.doc_cache else None,
+                                     policy=self.policy),
                         priority="cmdline")
         settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
         process = CrawlerProcess(settings)

@@ -16,6 +16,7 @@ from twisted.internet import error as txerror
 from twisted.python.failure import Failure
 
 from checks.model import FailureStatus, LinkOutcome
+from crawler.netguard import BlockedAddress
 
 TEMPORARY_HTTP = frozenset({429}) | frozenset(range(500, 600))
 
@@ -44,6 +45,9 @@ def classify_failure(failure: Failure) -> tuple[FailureStatus, LinkOutcome, str]
         return FailureStatus.redirect_loop, LinkOutcome.broken, text
     if isinstance(exc, TooManyRedirects):
         return FailureStatus.too_many_redirects, LinkOutcome.broken, text
+    if isinstance(exc, BlockedAddress):
+        # a private or link-local address the audit may not reach (issue 11): never fetched
+        return FailureStatus.blocked, LinkOutcome.unreachable, exc.reason
     if isinstance(exc, IgnoreRequest):
         # robots.txt (RobotsTxtMiddleware) or another deliberate skip: not a defect
         return FailureStatus.skipped, LinkOutcome.skipped, text

@@ -27,8 +27,9 @@ from crawler.store import DiskFull, Store
 log = logging.getLogger(__name__)
 
 # Failure reasons that are no failure: the page sent the browser elsewhere
-# (meta refresh); its target is audited as a page of its own.
+# (a redirect within the site); its target is audited as a page of its own.
 NOT_A_FAILURE_PREFIX = "網頁自動轉址"
+INTERRUPTED = "中斷：未完成無障礙檢測"  # crawler.a11y.INTERRUPTED (not imported: it pulls in Selenium)
 
 
 STOP_REASON = "siteaudit/stop_reason"
@@ -183,11 +184,11 @@ class AccessibilityPipeline:
             stop_crawl(self.crawler, "disk_full")
 
     def _failure(self, url: str, reason: str) -> None:
-        if reason.startswith(NOT_A_FAILURE_PREFIX):
-            self.store.add_a11y_failure(url, reason)  # shown as a note, not a failed page
-            return
         self.store.add_a11y_failure(url, reason)
-        self.store.add_failed_page(url, "a11y", f"無障礙檢測未完成：{reason}")
+        if reason.startswith(NOT_A_FAILURE_PREFIX):
+            return  # shown as a note, not a failed page: the target is audited as a page of its own
+        stage = "interrupted" if reason == INTERRUPTED else "a11y"
+        self.store.add_failed_page(url, stage, reason if stage == "interrupted" else f"無障礙檢測未完成：{reason}")
 
     def abort(self) -> None:
         """SIGTERM/SIGINT: stop the browsers now; unfinished pages stay
@@ -207,6 +208,7 @@ class AccessibilityPipeline:
             try:
                 self.collect()
                 self.store.set_info("a11y_stats", outcome.stats)
+                self.store.set_info("a11y_blocked", dict(getattr(outcome, "blocked", {}) or {}))
                 self.store.commit()
             except DiskFull:
                 pass

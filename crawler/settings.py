@@ -47,7 +47,12 @@ DEPTH_PRIORITY = 1
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
+# Link checks never reach link-local addresses, nor private ones unless the
+# site itself is on one (issue 11): the resolver refuses them, the middleware
+# fails the request as `blocked` before it is sent.
+TWISTED_DNS_RESOLVER = "crawler.netguard.GuardedResolver"
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.netguard.AddressGuardMiddleware": 50,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.AuditRedirectMiddleware": 600,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -81,7 +86,7 @@ SITEAUDIT_STATE_DB = ".siteaudit-state/audit.sqlite"
 
 
 def settings_for(config: Any, state_dir: str, progress: bool = True, resume: bool = False,
-                 a11y_factory: Any = None, doc_cache: str | None = None) -> dict[str, Any]:
+                 a11y_factory: Any = None, doc_cache: str | None = None, policy: Any = None) -> dict[str, Any]:
     """Scrapy settings for one audit (cmdline priority over the module above).
 
     Every value comes from the Config (crawler/config.py holds the defaults);
@@ -105,6 +110,9 @@ def settings_for(config: Any, state_dir: str, progress: bool = True, resume: boo
         "SITEAUDIT_STATE_DB": f"{state_dir}/audit.sqlite",
         "SITEAUDIT_RESUME": resume,
         "SITEAUDIT_DOC_CACHE": doc_cache,
+        # The private-address guard (crawler/netguard.py): one policy, shared
+        # with the browser, decides each host once (resolve first, then decide).
+        "NETGUARD_POLICY": policy,
         "SITEAUDIT_A11Y": a11y_factory is not None,
         "SITEAUDIT_A11Y_FACTORY": a11y_factory,
     }

@@ -136,9 +136,16 @@ def test_color_contrast_evidence_from_node_data():
     assert f.detail["required"] == "4.5:1"
 
 
-def test_color_contrast_without_data_keeps_the_keys(multi):
+def test_color_contrast_without_data_keeps_the_keys():
+    v = _violation(["wcag2aa", "wcag143"], id="color-contrast", n_nodes=1)  # no `data`: an older result
+    (f,) = _findings({"violations": [v]}).values()
+    assert {"contrast", "fg", "bg"} <= set(f.detail) and f.detail["contrast"] is None
+
+
+def test_color_contrast_data_from_a_recorded_browser_run(multi):
+    # tests/fixtures/a11y/multi.axe.json was recorded by the real runner (crawler/a11y.py)
     d = multi["a11y.color-contrast"].detail
-    assert {"contrast", "fg", "bg"} <= set(d) and d["contrast"] is None
+    assert isinstance(d["contrast"], float) and d["fg"].startswith("#") and d["bg"].startswith("#")
 
 
 def test_fix_text_names_the_edition(multi):
