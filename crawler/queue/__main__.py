@@ -20,16 +20,20 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m crawler.queue", add_help=False)
     p.add_argument("command", choices=("crawl", "worker"))
     p.add_argument("--queue", required=True)
+    # timings of the queue protocol (tests and tuning; docs/scale-out.md)
+    p.add_argument("--lease", type=float, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--heartbeat", type=float, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--lost-after", type=float, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--browsers", type=int, default=None, help=argparse.SUPPRESS)
     known, rest = p.parse_known_args(argv)
     if known.command == "worker":
         w = argparse.ArgumentParser(prog="python -m crawler.queue worker")
         w.add_argument("--no-a11y", action="store_true")
-        w.add_argument("--browsers", type=int)
         w.add_argument("--max-runs", type=int)
         a = w.parse_args(rest)
         from crawler.queue.worker import run_worker
 
-        return run_worker(known.queue, no_a11y=a.no_a11y, browsers=a.browsers, max_runs=a.max_runs)
+        return run_worker(known.queue, no_a11y=a.no_a11y, browsers=known.browsers, max_runs=a.max_runs)
 
     from crawler import cli
     from crawler.config import load_config, with_overrides
@@ -44,8 +48,10 @@ def main(argv: list[str] | None = None) -> int:
                              concurrency=args.concurrency, no_external=args.no_external, no_a11y=args.no_a11y)
         out = Path(args.out)
         history = Path(args.history) if args.history else cli._default_history(out)
+        opts = {k: v for k, v in (("lease", known.lease), ("heartbeat", known.heartbeat),
+                                  ("lost_after", known.lost_after), ("browsers", known.browsers)) if v is not None}
         result = run_queue_audit(cfg, out, as_of, known.queue, resume=args.resume, progress=not args.quiet,
-                                 history_path=history)
+                                 history_path=history, **opts)
     except (ConfigError, UsageError) as e:
         print(f"siteaudit: {e}", file=sys.stderr)
         return cli.EXIT_USAGE

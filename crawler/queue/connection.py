@@ -42,13 +42,14 @@ def connect(url: str, **kwargs: Any):
     return redis.Redis.from_url(url, **opts)
 
 
-def unavailable_message(url: str, error: BaseException) -> str:
+def unavailable_message(url: str, error: BaseException, worker: bool = False) -> str:
     reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    tail = "" if worker else "，或不加 --queue 以單機執行"
     return (f"無法連線到佇列伺服器 {redacted(url)}（{reason}）：請確認 Redis 已啟動、"
-            "位址、密碼與 TLS 設定正確，或不加 --queue 以單機執行")
+            f"位址、密碼與 TLS 設定正確{tail}")
 
 
-def check_redis(url: str):
+def check_redis(url: str, worker: bool = False):
     """Connect and PING; `QueueUnavailable` (exit 3, one Chinese line) if that fails."""
     import redis
 
@@ -57,7 +58,7 @@ def check_redis(url: str):
         client.ping()
         version = client.info("server").get("redis_version", "0")
     except (redis.RedisError, OSError) as e:
-        raise QueueUnavailable(unavailable_message(url, e)) from None
+        raise QueueUnavailable(unavailable_message(url, e, worker)) from None
     if int(str(version).split(".")[0]) < 5:
         # Lua scripts read the server clock (TIME), allowed from Redis 5 on.
         raise QueueUnavailable(f"佇列伺服器 {redacted(url)} 的 Redis 版本 {version} 過舊：需要 5.0 以上")

@@ -55,13 +55,13 @@ def run_worker(queue_url: str, no_a11y: bool = False, browsers: int | None = Non
     from crawler.queue.connection import check_redis
 
     try:
-        server = check_redis(queue_url)
+        server = check_redis(queue_url, worker=True)
         if not no_a11y:
             from crawler import a11y
 
             a11y.check_available()
     except AuditCannotRun as e:
-        _say(f"無法執行檢視：{e}")
+        _say(f"無法啟動：{e}")
         return 3
 
     stopping = {"now": False}
