@@ -16,6 +16,7 @@ its `_record`/`_record_failure` to learn each result at once.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -73,7 +74,7 @@ class BrowserStage:
         self.done_count = 0
         self.stats: dict[str, float] = {}
 
-    def start(self) -> "BrowserStage":
+    def start(self) -> BrowserStage:
         self._thread.start()
         return self
 
@@ -137,10 +138,8 @@ class BrowserStage:
             leases = self._jobs.pop(url, [])
             self._finished.add(url)
         self.done_count += 1
-        try:
+        with contextlib.suppress(Exception):  # else the lease runs out; audited again, same result
             self.queue.ack(leases)
-        except Exception:
-            pass  # the lease runs out; the page is audited again, same result
 
     def close(self, timeout: float | None = None) -> dict[str, float]:
         """Stop taking jobs, finish the ones taken, return the runner's stats."""
@@ -156,10 +155,8 @@ class BrowserStage:
             left = [lease for leases in self._jobs.values() for lease in leases]
             self._jobs.clear()
         if left:
-            try:
+            with contextlib.suppress(Exception):
                 self.queue.requeue(left)
-            except Exception:
-                pass
         return self.stats
 
 

@@ -35,7 +35,8 @@ def connect(url: str, **kwargs: Any):
     import redis
 
     if not url.startswith(("redis://", "rediss://", "unix://")):
-        raise QueueUnavailable(f"--queue 應為 redis://主機:埠/資料庫編號（或 rediss://、unix://），收到 {redacted(url)}")
+        raise QueueUnavailable(f"--queue 應為 redis://主機:埠/資料庫編號（或 rediss://、unix://），"
+                               f"收到 {redacted(url)}")
     opts: dict[str, Any] = {"socket_connect_timeout": CONNECT_TIMEOUT, "socket_timeout": SOCKET_TIMEOUT,
                             "health_check_interval": 30}
     opts.update(kwargs)

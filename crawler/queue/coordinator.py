@@ -118,7 +118,7 @@ class CoordinatorExtension:
         self.node = st.get("SITEAUDIT_QUEUE_NODE")
         self.heartbeat = st.getfloat("SITEAUDIT_QUEUE_HEARTBEAT", HEARTBEAT_SECONDS)
         self.progress = st.getbool("SITEAUDIT_QUEUE_PROGRESS", False)
-        self.applier: FactApplier | None = None
+        self.applier: FactApplier  # made at spider_opened, once the store rides on the spider
         self.finished_at: float | None = None
         self.started = time.monotonic()
         self._last_progress = 0.0
@@ -129,7 +129,7 @@ class CoordinatorExtension:
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "CoordinatorExtension":
+    def from_crawler(cls, crawler: Any) -> CoordinatorExtension:
         return cls(crawler)
 
     @property

@@ -99,7 +99,7 @@ class RedisFactSink:
         self.sent = 0
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "RedisFactSink":
+    def from_crawler(cls, crawler: Any) -> RedisFactSink:
         return cls(crawler)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
@@ -138,7 +138,7 @@ class A11yJobPipeline:
         self._job = self.server.register_script(_JOB)
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "A11yJobPipeline":
+    def from_crawler(cls, crawler: Any) -> A11yJobPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
@@ -180,7 +180,7 @@ class FactApplier:
         self.counts: dict[str, int] = {}
 
     def apply(self, fact: dict[str, Any]) -> None:
-        kind = fact.get("k")
+        kind = str(fact.get("k"))
         self.counts[kind] = self.counts.get(kind, 0) + 1
         st = self.store
         if kind == "item":

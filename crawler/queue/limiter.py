@@ -26,6 +26,7 @@ others read it from Redis, so a site sees one robots.txt request per run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
@@ -125,7 +126,7 @@ class SharedHostLimiter:
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "SharedHostLimiter":
+    def from_crawler(cls, crawler: Any) -> SharedHostLimiter:
         return cls(crawler)
 
     def limits(self, key: str) -> tuple[int, float]:
@@ -148,10 +149,8 @@ class SharedHostLimiter:
             if token is not None:
                 break
             event = self._wake.setdefault(key, asyncio.Event())
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), timeout=hint or wait)
-            except asyncio.TimeoutError:
-                pass
             if event.is_set():
                 self._wake.pop(key, None)
             wait = min(wait * 2, MAX_WAIT)
@@ -187,18 +186,14 @@ class SharedHostLimiter:
         self._loop.start(self.heartbeat, now=False)
 
     def _extend(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # Redis away: the scheduler's watch handles it
             self.limiter.extend()
-        except Exception:
-            pass  # the scheduler's watch handles a lost Redis
 
     def _closed(self, spider: Any, reason: str = "") -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        try:
+        with contextlib.suppress(Exception):
             self.limiter.release_all()
-        except Exception:
-            pass
 
 
 class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
@@ -219,7 +214,8 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
             shared = await self._shared(netloc)
             if shared is not None:
                 kind, body = shared
-                self._parsers[netloc] = build_from_crawler(self._parserimpl, self.crawler, body) if kind == b"B" else None
+                parser = build_from_crawler(self._parserimpl, self.crawler, body) if kind == b"B" else None
+                self._parsers[netloc] = parser
         return await super().robot_parser(request)
 
     async def _shared(self, netloc: str) -> tuple[bytes, bytes] | None:
@@ -239,15 +235,11 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
             return None  # Redis away: fetch it ourselves
 
     async def _parse_robots(self, response: Any, netloc: str, request: Any) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self.server.set(self.keys.robots(netloc), b"B" + response.body)
-        except Exception:
-            pass
         await super()._parse_robots(response, netloc, request)
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self.server.set(self.keys.robots(netloc), b"E")
-        except Exception:
-            pass
         super()._robots_error(exc, netloc)

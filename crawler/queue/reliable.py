@@ -27,7 +27,8 @@ duplicate filter.  An ack of a reaped lease is a no-op.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 _SEQ_SPAN = 4294967296  # 2**32 pushes per run before ties lose push order
 

@@ -30,12 +30,14 @@ found without `inspect.getmembers` over the spider on every push).
 """
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import logging
 import os
 import socket
-from typing import Any, AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
 from scrapy import signals
 from scrapy.http import Request
@@ -234,15 +236,15 @@ class RunDupeFilter(RFPDupeFilter):
     """scrapy-redis's fingerprint set, keyed by the run, kept on close."""
 
     @classmethod
-    def from_spider(cls, spider: Any) -> "RunDupeFilter":
+    def from_spider(cls, spider: Any) -> RunDupeFilter:
         return cls._for(spider.settings)
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "RunDupeFilter":
+    def from_crawler(cls, crawler: Any) -> RunDupeFilter:
         return cls._for(crawler.settings)
 
     @classmethod
-    def _for(cls, settings: Any) -> "RunDupeFilter":
+    def _for(cls, settings: Any) -> RunDupeFilter:
         from scrapy_redis.connection import get_redis_from_settings
 
         return cls(get_redis_from_settings(settings), key=run_keys(settings).dupefilter,
@@ -255,8 +257,25 @@ class RunDupeFilter(RFPDupeFilter):
 class RunScheduler(Scheduler):
     """scrapy-redis's Scheduler with leases, heartbeats and a lost-Redis watch."""
 
+    crawler: Any
+    keys: RunKeys
+    node: str
+    role: str
+    lease_ms: int
+    heartbeat_every: float
+    lost_after: float
+    poll_every: float
+    outbox: Outbox
+    reliable: ReliableQueue
+    book: LeaseBook
+    lost: bool
+    downloaded: int
+    extra_state: dict[str, Any]  # other parts of the node add to its heartbeat
+    df: Any
+    queue: FrontierQueue
+
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "RunScheduler":
+    def from_crawler(cls, crawler: Any) -> RunScheduler:
         s = super().from_crawler(crawler)  # connects and PINGs (Scheduler.from_settings)
         st = crawler.settings
         s.crawler = crawler
@@ -272,10 +291,10 @@ class RunScheduler(Scheduler):
         s.book = LeaseBook(s.reliable, s.outbox)
         s.lost = False
         s.downloaded = 0
-        s.extra_state: dict[str, Any] = {}  # other parts of the node add to its heartbeat (browser backlog)
+        s.extra_state = {}
         s._beat = s.server.register_script(_NODE_BEAT)
         s._errors = redis_errors()
-        s._loops: list[Any] = []
+        s._loops = []
         crawler.signals.connect(s._item_done, signal=signals.item_scraped)
         crawler.signals.connect(s._item_done, signal=signals.item_dropped)
         crawler.signals.connect(s._item_done, signal=signals.item_error)
@@ -302,10 +321,8 @@ class RunScheduler(Scheduler):
         held = list(self.book.held)
         if held:
             # Give unfinished requests back now rather than after the lease timeout.
-            try:
+            with contextlib.suppress(self._errors):
                 self.reliable.requeue(held)
-            except self._errors:
-                pass
         self.outbox.flush()
         self.beat(state="stopped")  # the node's own main writes "closed" once its last facts are out
 

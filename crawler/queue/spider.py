@@ -18,7 +18,8 @@ fact sink (crawler/queue/facts.py).  Trap skips are facts too.
 """
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, cast
 
 import scrapy
 from scrapy import signals
@@ -99,6 +100,9 @@ class SharedRequested:
 class QueueSpider(SiteSpider):
     """SiteSpider for `crawl --queue` (role "coordinator") and `worker` ("worker")."""
 
+    server: Any
+    keys: RunKeys
+
     def __init__(self, *args: Any, role: str = "worker", **kwargs: Any):
         kwargs.setdefault("store", _NoStore())
         super().__init__(*args, **kwargs)
@@ -106,13 +110,13 @@ class QueueSpider(SiteSpider):
         self._pages_local = 0
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "QueueSpider":
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> QueueSpider:
         from scrapy_redis.connection import get_redis_from_settings
 
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.server = get_redis_from_settings(crawler.settings)
         spider.keys = RunKeys(crawler.settings.get("SITEAUDIT_QUEUE_RUN"))
-        spider.requested = SharedRequested(spider.server, spider.keys.requested)
+        spider.requested = SharedRequested(spider.server, spider.keys.requested)  # type: ignore[assignment]
         crawler.signals.connect(spider._idle, signal=signals.spider_idle)
         return spider
 
@@ -146,7 +150,7 @@ class QueueSpider(SiteSpider):
     # ---- follow: the claim decides ---------------------------------------------
     def follow(self, link: Link, depth: int, trap_run: int, parent_key: Any,
                as_page_ok: bool = True, need_body: bool = False) -> Iterator[scrapy.Request]:
-        mem = self.requested
+        mem = cast(SharedRequested, self.requested)
         traps = len(self.trap_skipped)
         mem.upgradable = need_body or bool(link.fragment)
         try:

@@ -20,8 +20,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from crawler.errors import AuditCannotRun
 from crawler.queue.keys import RUNS, RunKeys
@@ -76,9 +77,8 @@ def run_worker(queue_url: str, no_a11y: bool = False, browsers: int | None = Non
     old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
     cfg_file = None
     if cfg is not None:
-        cfg_file = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8")
-        json.dump(cfg.to_dict(), cfg_file, ensure_ascii=False)
-        cfg_file.close()
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as cfg_file:
+            json.dump(cfg.to_dict(), cfg_file, ensure_ascii=False)
     served: set[str] = set()
     runs = 0
     down = False
@@ -109,7 +109,10 @@ def run_worker(queue_url: str, no_a11y: bool = False, browsers: int | None = Non
             p = child["p"] = subprocess.Popen(cmd)
             code = p.wait()
             child["p"] = None
-            served.add(run)
+            if code != 3:  # 3: Redis went away; the run may still go on when it is back
+                served.add(run)
+            else:
+                time.sleep(poll * 5)
             runs += 1
             _say(f"檢視 {run} 結束（結束代碼 {code}）")
             if max_runs is not None and runs >= max_runs:
