@@ -6,6 +6,7 @@ runs are in tests/test_queue_e2e.py.
 """
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import subprocess
 import sys
@@ -296,6 +297,13 @@ def test_a_dead_holders_slot_expires(server):
     assert live.try_acquire("h", 1, 0)[0]
 
 
+@dataclasses.dataclass
+class _Doc:  # an item of another part (documents) the queue knows nothing about
+    url: str
+    body: bytes
+    props: dict
+
+
 # ---------------------------------------------------------------------------
 # facts: encoded by workers, drained into the coordinator's store
 
@@ -347,6 +355,15 @@ def test_a_page_fact_is_compressed(tmp_path):
     data = facts.encode(facts.item_fact(page))
     assert len(data) < raw / 5 and facts.decode(data)["item"]["f"]["url"] == "http://s/a.html"
     assert zlib.decompress(data)  # plain zlib: readable with any tool
+
+
+def test_any_item_dataclass_travels_bytes_included(monkeypatch):
+    from crawler.queue import facts
+
+    monkeypatch.setattr(facts, "ITEM_MODULES", (*facts.ITEM_MODULES, _Doc.__module__ + "."))
+    item = _Doc(url="http://s/a.pdf", body=b"%PDF-1.7\x00\xff", props={"title": "申請書"})
+    back = facts.item_of(facts.decode(facts.encode(facts.item_fact(item))))
+    assert back == item and isinstance(back, _Doc)
 
 
 def test_facts_never_name_classes_outside_the_project():

@@ -20,6 +20,7 @@ drains them, restarts included.
 """
 from __future__ import annotations
 
+import base64
 import dataclasses
 import importlib
 import json
@@ -30,10 +31,12 @@ from typing import Any
 from crawler.queue.keys import RunKeys
 
 # Only item classes from these packages are rebuilt from Redis data.
-_ITEM_MODULES = ("crawler.", "checks.")
+ITEM_MODULES: tuple[str, ...] = ("crawler.", "checks.")
 
 
 def _plain(v: Any) -> Any:
+    if isinstance(v, (bytes, bytearray)):
+        return {"$bytes": base64.b64encode(bytes(v)).decode("ascii")}
     if hasattr(v, "to_dict") and hasattr(type(v), "from_dict"):
         return {"$obj": f"{type(v).__module__}.{type(v).__qualname__}", "d": v.to_dict()}
     if isinstance(v, (set, frozenset)):
@@ -49,7 +52,7 @@ def _plain(v: Any) -> Any:
 
 
 def _load_class(path: str) -> Any:
-    if not path.startswith(_ITEM_MODULES):
+    if not path.startswith(ITEM_MODULES):
         raise ValueError(f"fact names a class outside crawler/checks: {path}")
     module, _, name = path.rpartition(".")
     return getattr(importlib.import_module(module), name)
@@ -57,6 +60,8 @@ def _load_class(path: str) -> Any:
 
 def _rebuild(v: Any) -> Any:
     if isinstance(v, dict):
+        if "$bytes" in v and len(v) == 1:
+            return base64.b64decode(v["$bytes"])
         if "$obj" in v:
             return _load_class(v["$obj"]).from_dict(v["d"])
         if "$dc" in v:
