@@ -95,7 +95,12 @@ def _audit(cmd: list[str], out: Path, procs: dict[str, int], env: dict[str, str]
     p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     sampler = Sampler({**procs, "coordinator": p.pid})
     sampler.start()
-    _, err = p.communicate()
+    try:
+        _, err = p.communicate()
+    except BaseException:
+        p.terminate()
+        p.wait(60)
+        raise
     wall = time.monotonic() - t0
     sampler.stop.set()
     sampler.join()
@@ -114,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--a11y", action="store_true")
     ap.add_argument("--browsers", type=int, help="browsers per process in the queued run (default: the config's 2)")
     args = ap.parse_args(argv)
+    # SIGTERM ends the benchmark through the context managers: the servers it started stop.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     work = Path(tempfile.mkdtemp(prefix="siteaudit-qbench-"))
     _generate(work / "site", args.pages)
     a11y = [] if args.a11y else ["--no-a11y"]
@@ -142,14 +149,16 @@ def main(argv: list[str] | None = None) -> int:
                     cmd = [sys.executable, "-m", "crawler.queue", "crawl", "--queue", redis.url, *common]
                     if args.browsers:
                         cmd[4:4] = ["--browsers", str(args.browsers)]
-                    res = _audit(cmd, out, {f"worker{n}": w.pid for n, w in enumerate(workers)}, _env())
-                    for w in workers:
-                        w.send_signal(signal.SIGTERM)
-                    for w in workers:
-                        try:
-                            w.wait(60)
-                        except subprocess.TimeoutExpired:
-                            os.killpg(w.pid, signal.SIGKILL)
+                    try:
+                        res = _audit(cmd, out, {f"worker{n}": w.pid for n, w in enumerate(workers)}, _env())
+                    finally:
+                        for w in workers:
+                            w.send_signal(signal.SIGTERM)
+                        for w in workers:
+                            try:
+                                w.wait(60)
+                            except subprocess.TimeoutExpired:
+                                os.killpg(w.pid, signal.SIGKILL)
                 res["cpu_s"] = round(_cpu_children() - cpu0, 1)  # all processes of the audit, workers included
                 res["kind"], res["run"] = kind, i
                 res["pages_per_s"] = round((res["pages"] or 0) / res["wall"], 2)

@@ -30,6 +30,7 @@ import contextlib
 import itertools
 import logging
 import time
+from collections import deque
 from typing import Any
 
 from scrapy import signals
@@ -64,7 +65,16 @@ for i = 1, #KEYS do redis.call('ZADD', KEYS[i], 'XX', now + tonumber(ARGV[1]), A
 return #KEYS
 """
 
-MIN_WAIT, MAX_WAIT = 0.01, 0.2
+MIN_WAIT, MAX_WAIT = 0.005, 0.05  # a host's pump polls Redis at most every 5–50 ms while its slots are full
+
+
+class _HostWaiters:
+    """The requests of this process waiting for one host, served in order by one pump."""
+
+    def __init__(self) -> None:
+        self.queue: deque[asyncio.Future[str]] = deque()
+        self.wake = asyncio.Event()
+        self.pumping = False
 
 
 class HostLimiter:
@@ -119,7 +129,7 @@ class SharedHostLimiter:
         self.default_limit = st.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 8)
         self.default_delay = st.getfloat("DOWNLOAD_DELAY", 0.0)
         self.heartbeat = st.getfloat("SITEAUDIT_QUEUE_HEARTBEAT", 2.0)
-        self._wake: dict[str, asyncio.Event] = {}
+        self._hosts: dict[str, _HostWaiters] = {}
         self._loop: Any = None
         self.waited = 0.0
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
@@ -141,35 +151,60 @@ class SharedHostLimiter:
 
     async def process_request(self, request: Any, spider: Any = None) -> None:
         key = self.slot_key(request)
-        limit, delay = self.limits(key)
-        wait = MIN_WAIT
         t0 = time.monotonic()
-        while True:
-            token, hint = self.limiter.try_acquire(key, limit, delay)
-            if token is not None:
-                break
-            event = self._wake.setdefault(key, asyncio.Event())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), timeout=hint or wait)
-            if event.is_set():
-                self._wake.pop(key, None)
-            wait = min(wait * 2, MAX_WAIT)
+        host = self._hosts.setdefault(key, _HostWaiters())
+        fut: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        host.queue.append(fut)
+        if not host.pumping:
+            host.pumping = True
+            asyncio.ensure_future(self._pump(key, host))
+        token = await fut
         self.waited += time.monotonic() - t0
         request.meta[TOKEN] = (key, token)
         return None
 
+    async def _pump(self, key: str, host: _HostWaiters) -> None:
+        """Acquire slots for this host's waiters in order; one Redis poll at a
+        time however many requests wait, woken early by a local release."""
+        limit, delay = self.limits(key)
+        wait = MIN_WAIT
+        try:
+            while host.queue:
+                if host.queue[0].done():  # cancelled (the crawl is closing)
+                    host.queue.popleft()
+                    continue
+                try:
+                    token, hint = self.limiter.try_acquire(key, limit, delay)
+                except Exception:  # Redis away: keep waiting; the scheduler's watch decides
+                    token, hint = None, 1.0
+                if token is not None:
+                    fut = host.queue.popleft()
+                    if fut.done():
+                        self._release_token(key, token)
+                    else:
+                        fut.set_result(token)
+                    wait = MIN_WAIT
+                    continue
+                host.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(host.wake.wait(), timeout=hint or wait)
+                wait = min(wait * 2, MAX_WAIT)
+        finally:
+            host.pumping = False
+
     def _release(self, request: Any) -> None:
         held = request.meta.pop(TOKEN, None)
-        if held is None:
-            return
-        key, token = held
+        if held is not None:
+            self._release_token(*held)
+
+    def _release_token(self, key: str, token: str) -> None:
         try:
             self.limiter.release(key, token)
         except Exception:  # Redis away: the token expires on its own
             self.limiter.held.pop(token, None)
-        event = self._wake.pop(key, None)
-        if event is not None:
-            event.set()
+        host = self._hosts.get(key)
+        if host is not None:
+            host.wake.set()
 
     def process_response(self, request: Any, response: Any, spider: Any = None) -> Any:
         self._release(request)
