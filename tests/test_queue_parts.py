@@ -54,6 +54,29 @@ def test_unreachable_redis_is_one_chinese_line_without_the_password():
     assert msg.startswith("無法連線到佇列伺服器") and "--queue" in msg
 
 
+def test_the_documented_acl_user_can_run_the_queue_and_nothing_else():
+    import redis
+
+    from crawler.queue.connection import ACL_RULES, check_redis
+    from crawler.queue.keys import RunKeys
+    from crawler.queue.limiter import HostLimiter
+
+    with LocalRedis(None, "/usr/bin/redis-server", "--user", "siteaudit", "on", ">pw-1", *ACL_RULES.split(),
+                    "--user", "default", "off") as r:
+        client = check_redis(f"redis://siteaudit:pw-1@127.0.0.1:{r.port}/0")
+        q = _queue(client)
+        q.push(b"x")
+        lease, _ = q.pop()
+        assert q.extend([lease]) == [] and q.ack([lease]) == 1 and q.reap() == 0
+        assert HostLimiter(client, RunKeys("t1"), "n").try_acquire("h", 1, 0.1)[0]
+        with pytest.raises(redis.ResponseError, match="permission"):
+            client.flushall()
+        with pytest.raises(redis.ResponseError, match="permission"):
+            client.set("elsewhere", 1)
+        docs = (Path(__file__).resolve().parent.parent / "docs" / "scale-out.md").read_text(encoding="utf-8")
+        assert ACL_RULES in docs
+
+
 def test_queue_url_must_be_a_redis_url():
     from crawler.queue.connection import check_redis
     from crawler.queue.errors import QueueUnavailable

@@ -14,6 +14,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from crawler.queue.errors import QueueUnavailable
 
+# The least a siteaudit Redis user needs (docs/scale-out.md, "Securing Redis";
+# tests/test_queue_parts.py runs the queue under exactly this user):
+# its own keys, plain reads/writes, MULTI, Lua; no FLUSHALL, CONFIG, KEYS…
+ACL_RULES = ("~siteaudit:* resetchannels -@all +@connection +@read +@write +@transaction +@scripting"
+             " -@dangerous +info +time")
+
 # Short connect timeout: a wrong address should fail the start in seconds.
 # The socket timeout bounds one command; the longest is a small Lua script.
 CONNECT_TIMEOUT = 5.0

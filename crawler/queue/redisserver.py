@@ -44,7 +44,7 @@ class LocalRedis:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
                     s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
+                    if s.recv(64).startswith((b"+PONG", b"-NOAUTH", b"-NOPERM")):  # up (maybe with a password)
                         return self
             except OSError:
                 time.sleep(0.05)
