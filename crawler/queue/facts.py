@@ -34,7 +34,9 @@ from crawler.queue.keys import RunKeys
 ITEM_MODULES: tuple[str, ...] = ("crawler.", "checks.")
 
 
-def _plain(v: Any) -> Any:
+def _default(v: Any) -> Any:
+    """What JSON lacks, tagged (called by the C encoder only for such values:
+    the ~150 link tuples of a page go through at C speed)."""
     if isinstance(v, (bytes, bytearray)):
         return {"$bytes": base64.b64encode(bytes(v)).decode("ascii")}
     if hasattr(v, "to_dict") and hasattr(type(v), "from_dict"):
@@ -43,12 +45,8 @@ def _plain(v: Any) -> Any:
         return sorted(v)
     if dataclasses.is_dataclass(v) and not isinstance(v, type):
         return {"$dc": f"{type(v).__module__}.{type(v).__qualname__}",
-                "f": {f.name: _plain(getattr(v, f.name)) for f in dataclasses.fields(v)}}
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    return v
+                "f": {f.name: getattr(v, f.name) for f in dataclasses.fields(v)}}
+    raise TypeError(f"a fact cannot hold a {type(v).__name__}")
 
 
 def _load_class(path: str) -> Any:
@@ -58,35 +56,41 @@ def _load_class(path: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def _rebuild(v: Any) -> Any:
-    if isinstance(v, dict):
-        if "$bytes" in v and len(v) == 1:
-            return base64.b64decode(v["$bytes"])
-        if "$obj" in v:
-            return _load_class(v["$obj"]).from_dict(v["d"])
-        if "$dc" in v:
-            cls = _load_class(v["$dc"])
-            return cls(**{k: _rebuild(x) for k, x in v["f"].items()})
-        return {k: _rebuild(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_rebuild(x) for x in v]
-    return v
+def _hook(d: dict[str, Any]) -> Any:
+    """json.loads object_hook: inner objects first, so fields arrive rebuilt."""
+    if "$bytes" in d and len(d) == 1:
+        return base64.b64decode(d["$bytes"])
+    if "$obj" in d:
+        return _load_class(d["$obj"]).from_dict(d["d"])
+    if "$dc" in d:
+        return _load_class(d["$dc"])(**d["f"])
+    return d
+
+
+# Level 1: 0.3 ms and 12 KB for a 31 KB page's fact, against 4.6 ms and
+# 10.5 KB at level 6 (measured on the 300-page benchmark site).
+ZLIB_LEVEL = 1
 
 
 def encode(fact: dict[str, Any]) -> bytes:
-    return zlib.compress(json.dumps(fact, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6)
+    text = json.dumps(fact, ensure_ascii=False, separators=(",", ":"), default=_default)
+    return zlib.compress(text.encode("utf-8"), ZLIB_LEVEL)
 
 
 def decode(data: bytes) -> dict[str, Any]:
-    return json.loads(zlib.decompress(data))
+    """A fact, its items rebuilt (only classes of crawler/ and checks/)."""
+    return json.loads(zlib.decompress(data), object_hook=_hook)
 
 
 def item_fact(item: Any) -> dict[str, Any]:
-    return {"k": "item", "item": _plain(item)}
+    return {"k": "item", "item": item}
 
 
 def item_of(fact: dict[str, Any]) -> Any:
-    return _rebuild(fact["item"])
+    item = fact["item"]
+    if isinstance(item, dict):  # a fact built by hand, not through decode()
+        item = json.loads(json.dumps(item), object_hook=_hook)
+    return item
 
 
 # ---------------------------------------------------------------------------
@@ -113,7 +117,7 @@ class RedisFactSink:
         if sched is None:
             self.server.rpush(self.keys.facts, data)
         else:  # in order with the lease acks (crawler/queue/outbox.py)
-            sched.outbox.run(lambda: self.server.rpush(self.keys.facts, data))
+            sched.outbox.run(lambda pipe: pipe.rpush(self.keys.facts, data))
         self.sent += 1
         return item
 
@@ -154,12 +158,12 @@ class A11yJobPipeline:
         if isinstance(item, PageItem):
             job = json.dumps({"url": item.url, "hash": hashlib.sha256(item.html.encode("utf-8")).hexdigest()})
             keys = [self.keys.a11y_seen, self.keys.a11y_jobs[0], f"{self.keys.a11y_base}:seq"]
-            op = lambda: self._job(keys=keys, args=[item.url, job])  # noqa: E731
+            args = [item.url, job]
             sched = getattr(self.crawler, "queue_scheduler", None)
             if sched is None:
-                op()
+                self._job(keys=keys, args=args)
             else:
-                sched.outbox.run(op)
+                sched.outbox.run(lambda pipe: self._job(keys=keys, args=args, client=pipe))
         return item
 
 

@@ -1,21 +1,29 @@
-"""Redis writes that must happen in order, surviving a short Redis outage.
+"""Redis writes that must happen in order, batched, surviving a short outage.
 
 Within one process a request's facts must reach Redis before its lease is
 acked, and the requests it yielded before that too (else a kill between the
-two loses them).  Every such write goes through one `Outbox`: run now when
-Redis answers; when it does not, kept — in order — and retried by the
-heartbeat.  `down_since` tells the node how long Redis has been gone (after
-the grace period the run is lost: `QueueLost`).  Reactor thread only.
+two loses them).  Every such write goes through one `Outbox`: an operation is
+a function that issues its commands on a pipeline; all operations of one
+reactor turn go out together in one MULTI/EXEC (a page's facts, its new
+requests and its ack in one round trip, and atomically).  When Redis does not
+answer they are kept, in order, and retried by the heartbeat; `down_for()`
+tells the node how long Redis has been gone (after the grace period the run
+is lost: `QueueLost`).  Reactor thread only.
+
+A batch whose EXEC reply was lost may be sent twice: every operation in it
+is idempotent in effect (a push of an entry already there, facts keyed by
+URL, the ack of an ended lease).
 """
 from __future__ import annotations
 
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+Op = Callable[[Any], Any]  # issues commands on the pipeline it is given
 
 
 def redis_errors() -> tuple[type[BaseException], ...]:
@@ -24,9 +32,18 @@ def redis_errors() -> tuple[type[BaseException], ...]:
     return (redis.ConnectionError, redis.TimeoutError, OSError)
 
 
+def _reactor_soon(fn: Callable[[], Any]) -> None:
+    from twisted.internet import reactor
+
+    reactor.callLater(0, fn)  # type: ignore[attr-defined,arg-type]
+
+
 class Outbox:
-    def __init__(self) -> None:
-        self._ops: deque[Callable[[], Any]] = deque()
+    def __init__(self, server: Any, soon: Callable[[Callable[[], Any]], Any] | None = _reactor_soon):
+        self.server = server
+        self._soon = soon
+        self._ops: list[Op] = []
+        self._scheduled = False
         self.down_since: float | None = None
         self._errors = redis_errors()
 
@@ -44,27 +61,34 @@ class Outbox:
     def down_for(self) -> float:
         return 0.0 if self.down_since is None else time.monotonic() - self.down_since
 
-    def run(self, op: Callable[[], Any]) -> None:
-        """Run `op` now (after anything held), or hold it."""
-        if self._ops:
-            self._ops.append(op)
+    def run(self, op: Op) -> None:
+        """Send `op` with this turn's batch (at once without a reactor)."""
+        self._ops.append(op)
+        if self._soon is None:
             self.flush()
-            return
-        try:
-            op()
-            self.ok()
-        except self._errors:
-            self.failed()
-            self._ops.append(op)
+        elif not self._scheduled:
+            self._scheduled = True
+            self._soon(self._flush_soon)
+
+    def _flush_soon(self) -> None:
+        self._scheduled = False
+        self.flush()
 
     def flush(self) -> bool:
-        """Retry held writes in order; True when none are left."""
-        while self._ops:
-            try:
-                self._ops[0]()
-            except self._errors:
-                self.failed()
-                return False
-            self._ops.popleft()
+        """Send everything held, in order, in one MULTI; True when none is left."""
+        if not self._ops:
+            return True
+        ops, n = self._ops, len(self._ops)
+        pipe = self.server.pipeline(transaction=True)
+        for op in ops:
+            op(pipe)
+        try:
+            pipe.execute()
+        except self._errors:
+            self.failed()
+            return False
+        except Exception as e:  # a command refused (a bug, an ACL): never retried forever
+            log.error("queue: Redis refused a batch of %d writes: %s", n, e)
+        del self._ops[:n]
         self.ok()
-        return True
+        return not self._ops

@@ -117,7 +117,7 @@ class LeaseBook:
         if e[1] and e[0] <= 0:
             del self.held[lease]
             self.acked += 1
-            self.outbox.run(lambda: self.queue.ack([lease]))
+            self.outbox.run(lambda pipe: self.queue.ack([lease], pipe=pipe))
 
 
 def _tracked(book: LeaseBook, lease: str, output: Any) -> Any:
@@ -286,7 +286,7 @@ class RunScheduler(Scheduler):
         s.heartbeat_every = st.getfloat("SITEAUDIT_QUEUE_HEARTBEAT", 2.0)
         s.lost_after = st.getfloat("SITEAUDIT_QUEUE_LOST_AFTER", 30.0)
         s.poll_every = st.getfloat("SITEAUDIT_QUEUE_POLL", 0.2)
-        s.outbox = Outbox()
+        s.outbox = Outbox(s.server)
         s.reliable = ReliableQueue(s.server, s.keys.frontier_base, s.keys.frontier, s.node, s.lease_ms)
         s.book = LeaseBook(s.reliable, s.outbox)
         s.lost = False
@@ -345,30 +345,27 @@ class RunScheduler(Scheduler):
     # -- the scheduler interface -----------------------------------------------
     def enqueue_request(self, request: Request) -> bool:
         lease = request.meta.pop(LEASE, None)
+        data = self.queue._encode_request(request)
+        prio, kind = request.priority, self.queue.kind_index(request)
         if lease is not None and lease in self.book.held:
             # A redirect or retry of a leased request: back to the frontier,
-            # and the lease ends in the same transaction (never both, never neither).
-            data_req = request
-
-            def handover() -> None:
-                pipe = self.server.pipeline(transaction=True)
-                self.queue.push(data_req, pipe=pipe)
+            # and the lease ends in the same MULTI (never both, never neither).
+            def handover(pipe: Any) -> None:
+                self.reliable.push(data, prio, kind, pipe=pipe)
                 self.reliable.ack([lease], pipe=pipe)
-                pipe.execute()
 
             self.book.release(lease)
             self.outbox.run(handover)
             return True
-
-        def add() -> None:
-            if not request.dont_filter and self.df.request_seen(request):
-                self.df.log(request, self.spider)
-                return
-            self.queue.push(request)
-            if self.stats:
-                self.stats.inc_value("scheduler/enqueued/redis")
-
-        self.outbox.run(add)
+        if request.dont_filter:
+            self.outbox.run(lambda pipe: self.reliable.push(data, prio, kind, pipe=pipe))
+        else:
+            # scrapy-redis's fingerprint (method, canonical URL, body) in the
+            # run's set, checked and pushed in one script
+            fp = self.df.request_fingerprint(request)
+            self.outbox.run(lambda pipe: self.reliable.push_new(data, fp, self.df.key, prio, kind, pipe=pipe))
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
     def next_request(self) -> Request | None:

@@ -52,7 +52,9 @@ class SharedRequested:
 
     Values only ever rise (none < HEAD < GET < TRAP), so a cached value may be
     lower than Redis's but never higher: the spider may try a claim that then
-    loses, never skip one it should make."""
+    loses, never skip one it should make.  The claim applies SiteSpider's
+    rules itself, so trying one with a stale value decides what reading the
+    current value first would have decided."""
 
     def __init__(self, server: Any, key: str):
         self.server = server
@@ -63,18 +65,24 @@ class SharedRequested:
         self.last: tuple[str, bool] | None = None
 
     def get(self, url: str, default: Any = None) -> Any:
+        """What this process knows — no round trip.  A URL another process
+        claimed looks new here; the spider then tries to claim it, the claim
+        loses and tells us (one round trip per URL either way, not two)."""
+        return self.local.get(url, default)
+
+    def lookup(self, url: str) -> str | None:
         v = self.local.get(url)
         if v is None:
             raw = self.server.hget(self.key, url)
             if raw is not None:
                 v = self.local[url] = _NAME[int(raw)]
-        return default if v is None else v
+        return v
 
     def __contains__(self, url: object) -> bool:
-        return isinstance(url, str) and self.get(url) is not None
+        return isinstance(url, str) and self.lookup(url) is not None
 
     def __getitem__(self, url: str) -> str:
-        v = self.get(url)
+        v = self.lookup(url)
         if v is None:
             raise KeyError(url)
         return v
@@ -164,9 +172,11 @@ class QueueSpider(SiteSpider):
             mem.upgradable = False
         if len(self.trap_skipped) > traps:
             data = [facts.encode({"k": "trap", "url": u}) for u in self.trap_skipped[traps:]]
-            op = lambda: self.server.rpush(self.keys.facts, *data)  # noqa: E731
             sched = getattr(self.crawler, "queue_scheduler", None)
-            sched.outbox.run(op) if sched is not None else op()
+            if sched is not None:
+                sched.outbox.run(lambda pipe: pipe.rpush(self.keys.facts, *data))
+            else:
+                self.server.rpush(self.keys.facts, *data)
 
     # ---- end --------------------------------------------------------------------
     def _idle(self, spider: Any = None) -> None:
