@@ -447,16 +447,25 @@ def test_browser_stage_audits_jobs_from_redis_and_hands_results_back(tmp_path, s
         from crawler.queue.reliable import ReliableQueue
 
         jobs = ReliableQueue(server, keys.a11y_base, keys.a11y_jobs, "fetcher")
-        for page in ("a.html", "b.html", "a.html"):  # the third: a re-queued duplicate
-            jobs.push(f'{{"url": "{site.url(page)}", "hash": null}}'.encode())
-        stage = BrowserStage(server, keys, "other-node", tags=("wcag2a", "wcag2aa"), browsers=1, locale="zh_TW",
-                             cache_path=None, heartbeat=0.2).start()
-        end = time.monotonic() + 90
-        while (jobs.waiting() or jobs.in_flight()) and time.monotonic() < end:
-            time.sleep(0.1)
-        stats = stage.close()
-    got = [facts.decode(x) for x in server.lrange(keys.facts, 0, -1)]
-    results = {f["url"]: f["result"] for f in got if f["k"] == "axe"}
-    assert set(results) == {site.url("a.html"), site.url("b.html")}
-    assert "image-alt" in {v["id"] for v in results[site.url("a.html")]["violations"]}
-    assert jobs.waiting() == 0 and jobs.in_flight() == 0 and stats["opened"] == 2
+
+        def audit_on(node: str, cache: Path) -> tuple[dict, dict]:
+            server.delete(keys.facts)
+            for page in ("a.html", "b.html", "a.html"):  # the third: a re-queued duplicate
+                jobs.push(f'{{"url": "{site.url(page)}", "hash": "{page}-v1"}}'.encode())
+            stage = BrowserStage(server, keys, node, tags=("wcag2a", "wcag2aa"), browsers=1, locale="zh_TW",
+                                 cache_path=cache, heartbeat=0.2).start()
+            end = time.monotonic() + 90
+            while (jobs.waiting() or jobs.in_flight()) and time.monotonic() < end:
+                time.sleep(0.1)
+            stats = stage.close()
+            got = [facts.decode(x) for x in server.lrange(keys.facts, 0, -1)]
+            return {f["url"]: f["result"] for f in got if f["k"] == "axe"}, stats
+
+        results, stats = audit_on("machine-1", tmp_path / "cache1.sqlite")
+        assert set(results) == {site.url("a.html"), site.url("b.html")}
+        assert "image-alt" in {v["id"] for v in results[site.url("a.html")]["violations"]}
+        assert jobs.waiting() == 0 and jobs.in_flight() == 0 and stats["opened"] == 2
+        # next month, the same pages unchanged, the jobs on another machine with
+        # an empty cache of its own: answered from the shared cache, no browser
+        again, stats2 = audit_on("machine-2", tmp_path / "cache2.sqlite")
+    assert again == results and stats2["opened"] == 0 and stats2["cached"] == 2

@@ -6,9 +6,10 @@ Generates a site with bench/generate_site.py, serves it on loopback, then for
 each run audits it once with `siteaudit crawl` and once with
 `python -m crawler.queue crawl --queue …` plus `--workers` workers (started
 beforehand, as a service would be), alternating the order run by run so that
-the machine's other load falls on both alike.  While each audit runs, the RSS
-of every process is sampled every 0.2 s: the crawler processes and, apart,
-the browsers under each.  Prints one JSON line per audit and a median summary.
+the machine's other load falls on both alike.  While each audit runs, the memory
+(PSS) of every process is sampled every 0.5 s: the crawler processes and,
+apart, the browsers under each.  CPU: the crawler processes' (from
+getrusage) and the browsers' (the runner's own count, run.json).  Prints one JSON line per audit and a median summary.
 Fresh output and accessibility caches every time (no cache hits).
 """
 from __future__ import annotations
@@ -37,7 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 class Sampler(threading.Thread):
-    """Peak RSS (MiB) per named process, and of the browsers under it."""
+    """Peak memory (MiB) per named process, and of the browsers under it.
+
+    PSS, not RSS: Chromium's processes share most of their pages, and RSS
+    summed over them counts the shared ones once per process."""
 
     def __init__(self, procs: dict[str, int]):
         super().__init__(daemon=True)
@@ -59,9 +63,9 @@ class Sampler(threading.Thread):
                     total = 0.0
                     for q in group:
                         with contextlib.suppress(psutil.Error):
-                            total += q.memory_info().rss
+                            total += q.memory_full_info().pss
                     self.peak[label] = max(self.peak.get(label, 0.0), total / 2**20)
-            self.stop.wait(0.2)
+            self.stop.wait(0.5)
 
 
 def _is_python(p: psutil.Process) -> bool:
@@ -107,8 +111,10 @@ def _audit(cmd: list[str], out: Path, procs: dict[str, int], env: dict[str, str]
     run = json.loads((out / "run.json").read_text(encoding="utf-8")) if (out / "run.json").exists() else {}
     if p.returncode != 0:
         print(err[-2000:], file=sys.stderr)
+    stats = run.get("a11y", {}).get("stats") or {}
     return {"code": p.returncode, "wall": round(wall, 2), "pages": run.get("pages"),
-            "crawl_s": run.get("seconds", {}).get("crawl"), "rss_mib": {k: round(v) for k, v in sampler.peak.items()}}
+            "crawl_s": run.get("seconds", {}).get("crawl"), "browser_cpu_s": stats.get("browser_cpu"),
+            "opened": stats.get("opened"), "pss_mib": {k: round(v) for k, v in sampler.peak.items()}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
                 if kind == "one":
                     res = _audit([sys.executable, "-m", "crawler.cli", "crawl", *common], out, {}, _env())
                 else:
-                    wenv = _env({"SITEAUDIT_A11Y_CACHE": str(work / f"wcache{i}-{{n}}.sqlite")})
+                    redis.client().flushdb()  # no accessibility results shared from an earlier run
+                    wenv = _env()
                     workers = []
                     for n in range(args.workers):
                         env = {**wenv, "SITEAUDIT_A11Y_CACHE": str(work / f"wcache{i}-{n}.sqlite")}
@@ -169,13 +176,14 @@ def main(argv: list[str] | None = None) -> int:
         ok = [r for r in rs if r["code"] == 0]
         if not ok:
             continue
-        rss_keys = sorted({k for r in ok for k in r["rss_mib"]})
+        rss_keys = sorted({k for r in ok for k in r["pss_mib"]})
         summary[kind] = {
             "runs": len(ok), "wall_median": statistics.median(r["wall"] for r in ok),
             "pages_per_s_median": statistics.median(r["pages_per_s"] for r in ok),
             "crawl_s_median": statistics.median(r["crawl_s"] or 0 for r in ok),
             "cpu_s_median": statistics.median(r["cpu_s"] for r in ok),
-            "rss_mib_median": {k: statistics.median(r["rss_mib"].get(k, 0) for r in ok) for k in rss_keys},
+            "browser_cpu_s_median": statistics.median(r["browser_cpu_s"] or 0 for r in ok),
+            "pss_mib_median": {k: statistics.median(r["pss_mib"].get(k, 0) for r in ok) for k in rss_keys},
         }
     print(json.dumps({"pages": args.pages, "a11y": args.a11y, "workers": args.workers, "summary": summary},
                      ensure_ascii=False, indent=1))

@@ -12,7 +12,8 @@ at most `2 × browsers` jobs in the A11yRunner (crawler/a11y.py, the same pool
 as a single-process run, with its result cache), extends their leases, and
 when the runner reports a page hands the axe result back as a fact, then acks
 the job.  `A11yRunner` reports only at `finish()`; `StreamingRunner` hooks
-its `_record`/`_record_failure` to learn each result at once.
+its `_record`/`_record_failure` to learn each result at once, and puts
+`SharedResultCache` in front of its cache.
 """
 from __future__ import annotations
 
@@ -21,23 +22,69 @@ import json
 import logging
 import threading
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
 from crawler.queue import facts
-from crawler.queue.keys import RunKeys
+from crawler.queue.keys import RESULT_CACHE, RESULT_CACHE_DAYS, RunKeys
 from crawler.queue.reliable import ReliableQueue
 
 log = logging.getLogger(__name__)
+
+
+class SharedResultCache:
+    """A11yRunner's result cache seen through Redis: this machine's SQLite
+    cache first, then the one every machine shares (results by the runner's
+    own cache key: page content, axe version, tags, locale).  Without it a
+    page unchanged since last month would be opened again by whichever of N
+    machines got its job — hit only one time in N."""
+
+    def __init__(self, server: Any, local: Any = None, days: int = RESULT_CACHE_DAYS):
+        self.server = server
+        self.local = local
+        self.ttl = int(days * 86400)
+
+    def get(self, key: str) -> dict | None:
+        hit = self.local.get(key) if self.local is not None else None
+        if hit is not None:
+            return hit
+        try:
+            raw = self.server.get(RESULT_CACHE + key)
+        except Exception:
+            return None
+        if raw is None:
+            return None
+        result = json.loads(zlib.decompress(raw))
+        if self.local is not None:
+            self.local.put(key, result)
+        return result
+
+    def put(self, key: str, result: Any) -> None:
+        if self.local is not None:
+            self.local.put(key, result)
+        data = zlib.compress(json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 1)
+        with contextlib.suppress(Exception):
+            self.server.set(RESULT_CACHE + key, data, ex=self.ttl)
+
+    def close(self) -> None:
+        if self.local is not None:
+            self.local.close()
 
 
 def _runner_class() -> type:
     from crawler.a11y import A11yRunner
 
     class StreamingRunner(A11yRunner):
-        """A11yRunner that also tells `on_done(url, result, reason)` as each page ends."""
+        """A11yRunner that also tells `on_done(url, result, reason)` as each
+        page ends, with its result cache shared through Redis."""
 
         on_done: Any = None
+
+        def __init__(self, *args: Any, shared_cache: Any = None, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            if shared_cache is not None:
+                self._cache = SharedResultCache(shared_cache, self._cache)  # type: ignore[assignment]
 
         def _record(self, url: str, result: dict, *, cached: bool) -> None:
             super()._record(url, result, cached=cached)
@@ -63,7 +110,8 @@ class BrowserStage:
         self.browsers = max(1, int(browsers))
         self.cap = 2 * self.browsers
         if runner is None:
-            runner = _runner_class()(tags=tags, browsers=self.browsers, locale=locale, cache_path=cache_path)
+            runner = _runner_class()(tags=tags, browsers=self.browsers, locale=locale, cache_path=cache_path,
+                                     shared_cache=server)
         self.runner = runner
         self.runner.on_done = self._done
         self._lock = threading.Lock()

@@ -3,8 +3,9 @@
 Two audits on one Redis never mix: each run's keys are
 `siteaudit:{RUN}:…`.  The braces are a Redis Cluster hash tag, so all keys
 of a run live in one slot and the Lua scripts may touch several of them.
-`siteaudit:runs` (a sorted set, run id -> start time) is the only shared key:
-how a worker finds runs to serve.
+`siteaudit:runs` (a sorted set, run id -> start time) is how a worker finds
+runs to serve; `siteaudit:a11ycache:<key>` the accessibility results shared
+by all runs.  Nothing else outlives a run.
 """
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ import socket
 from dataclasses import dataclass
 
 RUNS = b"siteaudit:runs"
+# accessibility results by A11yRunner's cache key, shared by every machine and
+# every run (a page unchanged since last month is not opened again, whichever
+# machine gets its job); kept RESULT_CACHE_DAYS days
+RESULT_CACHE = "siteaudit:a11ycache:"
+RESULT_CACHE_DAYS = 70
 
 
 def new_run_id() -> str:
