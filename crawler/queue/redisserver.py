@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REDIS_SERVER = "/usr/bin/redis-server"
 
@@ -33,6 +34,11 @@ class LocalRedis:
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self) -> Any:
+        from crawler.queue.connection import connect
+
+        return connect(self.url)
 
     def start(self, timeout: float = 10.0) -> LocalRedis:
         self.proc = subprocess.Popen(
