@@ -62,6 +62,8 @@ class _CountingHandler(siteserver._Handler):
 
 
 class CountingServer(siteserver.SiteServer):
+    config: str = ""  # a site.toml for runs against this server
+
     def __init__(self, root: Path, host: str = "127.0.0.1", delay: float = 0.0):
         super().__init__(root, host)
         self._httpd.RequestHandlerClass = _CountingHandler
@@ -228,15 +230,24 @@ def generated(tmp_path_factory):
         (ext_root / "ext" / f"{i}.html").write_text(f"<!DOCTYPE html><title>{i}</title><p>{i}</p>", encoding="utf-8")
     with CountingServer(ext_root, host="127.0.0.2", delay=0.03).start() as ext:
         root = _generated(tmp_path_factory.mktemp("site300"), ext.base_url)
-        with CountingServer(root, delay=0.02).start() as site:
+        site = CountingServer(root, delay=0.02)
+        site.config = _patient_config(tmp_path_factory.mktemp("cfg"))
+        with site.start():
             yield site, ext
+
+
+def _patient_config(d: Path) -> str:
+    """On a loaded 2-core machine a loopback request can take seconds: a
+    timeout must not turn into a broken link in one run and not the other."""
+    (d / "site.toml").write_text("[links]\ntimeout = 60\n", encoding="utf-8")
+    return str(d / "site.toml")
 
 
 @pytest.fixture(scope="module")
 def generated_base(generated, tmp_path_factory):
     site, ext = generated
     site.reset(), ext.reset()
-    base = single(site.url("/"), tmp_path_factory.mktemp("single300") / "audit")
+    base = single(site.url("/"), tmp_path_factory.mktemp("single300") / "audit", "--config", site.config)
     assert base.code == 0, base.stderr[-2000:]
     assert len(base.pages) == 300
     return base, site.snapshot()[0], ext.snapshot()[0]
@@ -273,8 +284,8 @@ def test_generated_site_with_workers_before_and_during_the_crawl(redis_url, gene
     late: list[Worker] = []
     try:
         time.sleep(1.0)
-        proc = subprocess.Popen(coordinator_cmd(redis_url, site.url("/"), tmp_path / "audit"), cwd=ROOT, env=ENV,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(coordinator_cmd(redis_url, site.url("/"), tmp_path / "audit", "--config", site.config),
+                                cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(1.5)
         late.append(Worker(redis_url, "--no-a11y", log=tmp_path / "w1.log"))  # joins a crawl under way
         out, err = proc.communicate(timeout=240)
@@ -334,8 +345,8 @@ def test_killed_worker_and_killed_coordinator_lose_nothing(redis_url, generated,
     out_dir = tmp_path / "audit"
     try:
         time.sleep(1.0)
-        first = subprocess.Popen(coordinator_cmd(redis_url, site.url("/"), out_dir, lease=3.0), cwd=ROOT, env=ENV,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        first = subprocess.Popen(coordinator_cmd(redis_url, site.url("/"), out_dir, "--config", site.config, lease=3.0),
+                                 cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         node, info = _wait_for(_busy_worker(redis_url, 20), 60, "a worker holding leases")
         victim = next(w for w in workers if info["pid"] in w.node_pids())
         workers.remove(victim)
@@ -345,7 +356,7 @@ def test_killed_worker_and_killed_coordinator_lose_nothing(redis_url, generated,
         first.kill()  # the coordinator, mid-run
         first.wait(10)
         assert not (out_dir / "findings.jsonl").exists()
-        run = queued(redis_url, site.url("/"), out_dir, "--resume", lease=3.0)
+        run = queued(redis_url, site.url("/"), out_dir, "--config", site.config, "--resume", lease=3.0)
     finally:
         for w in workers:
             w.stop()

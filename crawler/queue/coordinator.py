@@ -79,6 +79,17 @@ def delete_run(server: Any, run: str, keep_state: float | None = None) -> None:
         server.expire(keys.state, int(keep_state))
 
 
+def coordinator_age(server: Any, keys: RunKeys) -> float | None:
+    """Seconds since the run's coordinator last beat (None: never seen)."""
+    pipe = server.pipeline(transaction=False)
+    pipe.zrange(keys.node_seen, 0, -1, withscores=True)
+    pipe.time()
+    seen, (sec, usec) = pipe.execute()
+    now = sec * 1000 + usec // 1000
+    ages = [(now - score) / 1000.0 for name, score in seen if name.startswith(b"coordinator-")]
+    return min(ages) if ages else None
+
+
 def run_status(server: Any, keys: RunKeys) -> dict[str, Any]:
     """One consistent snapshot (MULTI) of the work left in the run."""
     pipe = server.pipeline(transaction=True)
@@ -253,14 +264,13 @@ def queue_crawl(cfg: Any, out_dir: Path, queue_url: str, *, resume: bool = False
             ReliableQueue(server, base, queues, node).requeue_node(previous["node"] + "/browser")
     (state / STATE_FILE).write_text(json.dumps({"run": run, "node": node}), encoding="utf-8")
     a11y_on = bool(cfg.accessibility.enabled and with_a11y)
-    publish_run(server, keys, cfg, a11y=a11y_on, lease=lease, heartbeat=heartbeat, lost_after=lost_after)
-    store.set_info("queue", {"run": run, "a11y": a11y_on})
-
     stage = None
-    if a11y_on:
+    if a11y_on:  # before the run is published: no browser is exit 3 with nothing left behind
         stage = make_stage(server, keys, node, cfg, browsers=browsers,
                            cache_path=cache_path or (out_dir / ".a11y-cache.sqlite"), lease=lease,
                            heartbeat=heartbeat).start()
+    publish_run(server, keys, cfg, a11y=a11y_on, lease=lease, heartbeat=heartbeat, lost_after=lost_after)
+    store.set_info("queue", {"run": run, "a11y": a11y_on})
     settings = Settings()
     settings.setmodule(project_settings, priority="project")
     settings.update(settings_for(cfg, str(state), progress=False), priority="cmdline")

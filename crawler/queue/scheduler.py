@@ -318,12 +318,12 @@ class RunScheduler(Scheduler):
         for loop in self._loops:
             if loop.running:
                 loop.stop()
+        self.outbox.flush()  # what finished goes out first (facts, pushes, acks) …
         held = list(self.book.held)
         if held:
-            # Give unfinished requests back now rather than after the lease timeout.
+            # … then unfinished requests go back now rather than after the lease timeout.
             with contextlib.suppress(self._errors):
                 self.reliable.requeue(held)
-        self.outbox.flush()
         self.beat(state="stopped")  # the node's own main writes "closed" once its last facts are out
 
     def _start_loops(self) -> None:

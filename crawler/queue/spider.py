@@ -18,6 +18,7 @@ fact sink (crawler/queue/facts.py).  Trap skips are facts too.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, cast
 
@@ -29,6 +30,8 @@ from checks.page import Link
 from crawler.queue import facts
 from crawler.queue.keys import RunKeys
 from crawler.spider import SiteSpider
+
+ABANDONED_AFTER = 300.0  # seconds without the coordinator's heartbeat before a worker leaves its run
 
 _LEVEL = {"HEAD": 1, "GET": 2, "TRAP": 3}
 _NAME = {1: "HEAD", 2: "GET", 3: "TRAP"}
@@ -116,6 +119,7 @@ class QueueSpider(SiteSpider):
         super().__init__(*args, **kwargs)
         self.role = role
         self._pages_local = 0
+        self._checked_coordinator = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> QueueSpider:
@@ -180,7 +184,9 @@ class QueueSpider(SiteSpider):
 
     # ---- end --------------------------------------------------------------------
     def _idle(self, spider: Any = None) -> None:
-        """A worker keeps waiting for work until the run is over."""
+        """A worker keeps waiting for work until the run is over — or its
+        coordinator has been gone ABANDONED_AFTER seconds (stopped for good,
+        or to be resumed later: the worker then serves other runs meanwhile)."""
         if self.role == "coordinator":
             return  # the coordinator extension decides
         sched = getattr(self.crawler, "queue_scheduler", None)
@@ -188,10 +194,20 @@ class QueueSpider(SiteSpider):
             return
         try:
             state = self.server.get(self.keys.state)
+            if state in (b"finished", b"failed", None):
+                return
+            now = time.monotonic()
+            if now - self._checked_coordinator >= 5.0:
+                self._checked_coordinator = now
+                from crawler.queue.coordinator import coordinator_age
+
+                age = coordinator_age(self.server, self.keys)
+                if age is None or age > ABANDONED_AFTER:
+                    self.logger.warning("queue: the run's coordinator is gone; leaving the run")
+                    return
         except Exception:
-            raise DontCloseSpider from None  # Redis away: the scheduler's watch decides
-        if state not in (b"finished", b"failed", None):
-            raise DontCloseSpider
+            pass  # Redis away: the scheduler's watch decides
+        raise DontCloseSpider
 
     def closed(self, reason: str) -> None:
         pass  # nothing local to write: every fact went to Redis

@@ -35,12 +35,19 @@ def _say(text: str) -> None:
 
 
 def next_run(server: Any, skip: set[str]) -> str | None:
-    """The oldest run still crawling that this worker has not served."""
+    """The oldest run still crawling, with a live coordinator, that this worker has not served."""
+    from crawler.queue.coordinator import coordinator_age
+    from crawler.queue.spider import ABANDONED_AFTER
+
     for raw in server.zrange(RUNS, 0, -1):
         run = raw.decode()
         if run in skip:
             continue
-        if server.get(RunKeys(run).state) == b"crawling":
+        keys = RunKeys(run)
+        if server.get(keys.state) != b"crawling":
+            continue
+        age = coordinator_age(server, keys)
+        if age is not None and age < min(60.0, ABANDONED_AFTER):
             return run
     return None
 
@@ -109,9 +116,13 @@ def run_worker(queue_url: str, no_a11y: bool = False, browsers: int | None = Non
             p = child["p"] = subprocess.Popen(cmd)
             code = p.wait()
             child["p"] = None
-            if code != 3:  # 3: Redis went away; the run may still go on when it is back
+            try:
+                over = server.get(RunKeys(run).state) != b"crawling"
+            except Exception:
+                over = False
+            if over:
                 served.add(run)
-            else:
+            else:  # left a run whose coordinator is gone (or Redis was): rejoin if it comes back
                 time.sleep(poll * 5)
             runs += 1
             _say(f"檢視 {run} 結束（結束代碼 {code}）")
