@@ -469,3 +469,26 @@ def test_browser_stage_audits_jobs_from_redis_and_hands_results_back(tmp_path, s
         # an empty cache of its own: answered from the shared cache, no browser
         again, stats2 = audit_on("machine-2", tmp_path / "cache2.sqlite")
     assert again == results and stats2["opened"] == 0 and stats2["cached"] == 2
+
+
+# ---------------------------------------------------------------------------
+# a full Redis: writes are kept, in order, never dropped
+
+def test_writes_refused_by_a_full_redis_are_kept_in_order_and_sent_later(server):
+    from crawler.queue.outbox import Outbox
+
+    server.config_set("maxmemory-policy", "noeviction")
+    server.set("ballast", b"x" * 2_000_000)
+    used = int(server.info("memory")["used_memory"])
+    server.config_set("maxmemory", str(used + 1024))  # full: the next writes are refused (OOM)
+    try:
+        box = Outbox(server, soon=None)
+        for i in range(3):
+            box.run(lambda pipe, i=i: pipe.rpush("facts", f"fact-{i}-" + "y" * 4096))
+        assert len(box) == 3 and box.down_for() > 0  # refused, kept, and the node knows it
+        assert server.llen("facts") == 0
+    finally:
+        server.config_set("maxmemory", "0")
+        server.delete("ballast")
+    assert box.flush() and len(box) == 0 and box.down_for() == 0
+    assert [x.decode()[:6] for x in server.lrange("facts", 0, -1)] == ["fact-0", "fact-1", "fact-2"]

@@ -19,5 +19,5 @@ class QueueLost(AuditCannotRun):
 
 
 def lost_message(seconds: float) -> str:
-    return (f"與佇列伺服器（Redis）的連線中斷超過 {seconds:.0f} 秒，本次檢視未完成；"
+    return (f"佇列伺服器（Redis）連線中斷或拒絕寫入（例如記憶體已滿）超過 {seconds:.0f} 秒，本次檢視未完成；"
             "請確認 Redis 恢復後以 --resume 再執行")

@@ -27,9 +27,15 @@ Op = Callable[[Any], Any]  # issues commands on the pipeline it is given
 
 
 def redis_errors() -> tuple[type[BaseException], ...]:
+    """Redis not doing its job for now: gone, or refusing writes (full under
+    `noeviction`, a read-only replica, loading, a transaction aborted by such
+    a refusal, permissions changed).  Writes are kept and retried, and past
+    the grace period the run is lost (exit 3) — never dropped, never partial."""
     import redis
+    from redis import exceptions as x
 
-    return (redis.ConnectionError, redis.TimeoutError, OSError)
+    return (redis.ConnectionError, redis.TimeoutError, OSError, x.OutOfMemoryError, x.ExecAbortError,
+            x.ReadOnlyError, x.NoPermissionError, x.TryAgainError)
 
 
 def _reactor_soon(fn: Callable[[], Any]) -> None:
