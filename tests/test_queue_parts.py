@@ -13,6 +13,7 @@ import sys
 import time
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -484,7 +485,10 @@ def test_writes_refused_by_a_full_redis_are_kept_in_order_and_sent_later(server)
     try:
         box = Outbox(server, soon=None)
         for i in range(3):
-            box.run(lambda pipe, i=i: pipe.rpush("facts", f"fact-{i}-" + "y" * 4096))
+            def op(pipe: Any, i: int = i) -> None:
+                pipe.rpush("facts", f"fact-{i}-" + "y" * 4096)
+
+            box.run(op)
         assert len(box) == 3 and box.down_for() > 0  # refused, kept, and the node knows it
         assert server.llen("facts") == 0
     finally:

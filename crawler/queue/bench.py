@@ -1,4 +1,5 @@
-"""Measures one process against a coordinator plus workers (docs/scale-out.md table).
+"""Measures one process against a coordinator plus workers (docs/scale-out.md
+table; issue 16 "Docs": pages/s and peak memory per process).
 
     python -m crawler.queue.bench --pages 1000 --runs 3 [--a11y] [--workers 2] [--browsers N]
 

@@ -1,4 +1,6 @@
-"""The browser stage of a queued run, as its own reliable job queue.
+"""The browser stage of a queued run, as its own reliable job queue (SPEC
+"crawl --queue": workers "run the browser stage"; "Rules in detail /
+Accessibility").
 
 Each page fetched becomes a job (crawler/queue/facts.py `A11yJobPipeline`);
 any process of the run that has browsers takes jobs — not only the one that

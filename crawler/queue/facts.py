@@ -1,4 +1,5 @@
-"""Facts from every process to the coordinator's state store, through Redis.
+"""Facts from every process to the coordinator's state store, through Redis
+(SPEC "crawl --queue": workers "hand their facts back").
 
 Why Redis (docs/scale-out.md): every process of a run already reaches it;
 a shared SQLite file would need one filesystem across machines (NFS locks

@@ -1,4 +1,5 @@
-"""Key names of one run in Redis: every key carries the run id.
+"""Key names of one run in Redis: every key carries the run id (SPEC
+"crawl --queue": one Redis, any number of audits).
 
 Two audits on one Redis never mix: each run's keys are
 `siteaudit:{RUN}:…`.  The braces are a Redis Cluster hash tag, so all keys

@@ -1,4 +1,6 @@
-"""Redis writes that must happen in order, batched, surviving a short outage.
+"""Redis writes that must happen in order, batched, surviving a short outage
+(SPEC "Honest runs": Redis lost mid-run is an incomplete run, never a silently
+partial one).
 
 Within one process a request's facts must reach Redis before its lease is
 acked, and the requests it yielded before that too (else a kill between the

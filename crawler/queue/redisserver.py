@@ -1,4 +1,5 @@
-"""A throw-away redis-server on a free loopback port (tests, benchmarks, demos).
+"""A throw-away redis-server on a free loopback port (tests, benchmarks, demos;
+issue 16: "real Redis in the tests").
 
 Debian's `redis-server` runs with no persistence (`--save '' --appendonly no`)
 in a temporary directory and is stopped by `close()`; only the process it

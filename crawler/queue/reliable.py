@@ -1,5 +1,7 @@
 """A reliable priority queue in Redis: pop hands out a lease, ack ends it.
 
+SPEC "crawl --queue" / issue 16: a worker killed mid-run loses nothing.
+
 scrapy-redis's PriorityQueue pops destructively (ZRANGE + ZREMRANGEBYRANK):
 a worker killed after the pop takes its requests with it.  Here a pop moves
 the entry, atomically (one Lua script), from the queue to a *processing* set

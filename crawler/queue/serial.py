@@ -1,5 +1,6 @@
 """Requests in Redis as tagged JSON: the scrapy-redis serializer interface
-(`loads`, `dumps`), set by `queue_settings` as SCHEDULER_SERIALIZER.
+(`loads`, `dumps`), set by `queue_settings` as SCHEDULER_SERIALIZER (SPEC
+"crawl --queue": the frontier in Redis).
 
 Why not scrapy-redis's default (pickle): a frontier entry is read by every
 worker, and unpickling data from a network service runs whatever code the
