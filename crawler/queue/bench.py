@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import resource
+import shutil
 import signal
 import statistics
 import subprocess
@@ -125,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--a11y", action="store_true")
     ap.add_argument("--browsers", type=int, help="browsers per process in the queued run (default: the config's 2)")
+    ap.add_argument("--keep", action="store_true", help="keep the site and the audits (printed path)")
     args = ap.parse_args(argv)
     # SIGTERM ends the benchmark through the context managers: the servers it started stop.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -188,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
         }
     print(json.dumps({"pages": args.pages, "a11y": args.a11y, "workers": args.workers, "summary": summary},
                      ensure_ascii=False, indent=1))
+    if args.keep:
+        print(work, file=sys.stderr)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
