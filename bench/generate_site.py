@@ -123,9 +123,11 @@ def generate(out: Path, pages: int = 2000, seed: int = 1) -> dict:
     # reads them and finds nothing wrong (zero false alarms).
     (out / "files").mkdir(exist_ok=True)
     for a in range(ATTACHMENTS):
-        meta = {"title": f"申請表 {a:03d}", "subject": "申請書表", "creator": AGENCY}
-        (out / "files" / f"form{a:03d}.pdf").write_bytes(pdf_bytes(text=f"Form {a:03d}", **meta))
-        (out / "files" / f"form{a:03d}.odt").write_bytes(odf_bytes("odt", body=f"申請表 {a:03d}", **meta))
+        title, subject = f"申請表 {a:03d}", "申請書表"
+        (out / "files" / f"form{a:03d}.pdf").write_bytes(
+            pdf_bytes(title=title, subject=subject, creator=AGENCY, text=f"Form {a:03d}"))
+        (out / "files" / f"form{a:03d}.odt").write_bytes(
+            odf_bytes("odt", title=title, subject=subject, creator=AGENCY, body=title))
         files += 2
     (out / "images").mkdir(exist_ok=True)
     (out / "images" / "logo.png").write_bytes(_png((0, 70, 140)))

@@ -265,7 +265,7 @@ class Scan:
             if tag and c not in self.hidden and tag not in skip and tag not in ("script", "style"):
                 parts.append(c.text or "")
                 if c.tail:
-                    stack.append(c.tail)  # type: ignore[arg-type]
+                    stack.append(c.tail)
                 stack.extend(reversed(list(c)))
             elif c.tail:
                 parts.append(c.tail)

@@ -123,8 +123,9 @@ def _resolve(raw: str, base: str) -> WebUrl | Malformed | None:
     if not raw or raw == "#":
         return None
     shown = raw[:300]
-    if _MISSING_COLON.match(raw):
-        return Malformed(shown, REASON_SCHEME.format(scheme=_MISSING_COLON.match(raw).group(1).lower() + "//"))
+    missing_colon = _MISSING_COLON.match(raw)
+    if missing_colon:
+        return Malformed(shown, REASON_SCHEME.format(scheme=missing_colon.group(1).lower() + "//"))
     scheme = classify_scheme(raw)
     if scheme is not None and scheme not in _WEB:
         if scheme in NOT_FETCHED_SCHEMES:

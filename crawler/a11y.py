@@ -1410,11 +1410,12 @@ class A11yRunner:
         self._locale_data = _load_locale(self.axe_js, self.locale)
         # axe.run options: the edition's (checks.a11y_spec.axe_options: tags and the
         # rules it turns off, e.g. 4.1.1's under 115.11), always with resultTypes.
-        self._options = dict(options) if options else {"runOnly": {"type": "tag", "values": list(self.tags)}}
+        self._options: dict[str, Any] = (dict(options) if options
+                                         else {"runOnly": {"type": "tag", "values": list(self.tags)}})
         self._options["resultTypes"] = ["violations", "incomplete"]
         self._on_result = on_result
         # what decides axe's answer besides the page: tags and the rules the edition turns off
-        self._cache_tags = (*self.tags, *(f"-{r}" for r in sorted((self._options.get("rules") or {}))))
+        self._cache_tags = (*self.tags, *(f"-{r}" for r in sorted(self._options.get("rules") or {})))
         self._taken_results = 0
         self._taken_failures = 0
         self._cache = ResultCache(cache_path) if cache_path else None

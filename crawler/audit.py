@@ -166,9 +166,11 @@ def run_audit(cfg: Config, out_dir: Path, as_of: date, *, resume: bool = False, 
         raise UsageError("沒有起始網址：請給 URL 參數，或在設定檔 [site] start_urls 指定")
     prepare_out_dir(out_dir)
     try:
-        with OutLock(out_dir) as lock:
+        with OutLock(out_dir) as lock, _stop_on_signals():
             return _run_locked(cfg, out_dir, as_of, resume=resume, progress=progress, history_path=history_path,
                                keep_state=keep_state, lock_notice=lock.notice, crawl_step=crawl_step)
+    except _Stopped:
+        raise AuditInterrupted(f"檢視已中斷：已找到的結果保留在 {out_dir / STATE_DIR}，以 --resume 可從中斷處繼續") from None
     except DiskFull as e:
         raise AuditCannotRun(f"磁碟空間不足，無法繼續寫入 {out_dir}：已找到的結果保留在 {out_dir / STATE_DIR}，"
                              "釋放空間後以 --resume 繼續") from e
@@ -254,6 +256,38 @@ def _run_locked(cfg: Config, out_dir: Path, as_of: date, *, resume: bool, progre
     elif not keep_state:
         shutil.rmtree(state, ignore_errors=True)
     return AuditResult(out_dir, judged.findings, len(judged.rows), complete=complete, notes=notes)
+
+
+class _Stopped(BaseException):
+    """SIGTERM/SIGINT outside the crawl (judging, writing, reports): unwinds at once.
+    A BaseException, so no `except Exception` on the way swallows it."""
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Any:
+    """Every phase ends within seconds on SIGTERM/SIGINT (issue 11).  The crawl
+    stage installs its own handlers for its duration (Scrapy must stop
+    gracefully); around it, a signal unwinds the run: judging workers are
+    terminated by their pool's context manager, outputs are written
+    atomically or not at all, and the state store stays for --resume."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _Stopped()
+
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    for s in previous:
+        signal.signal(s, stop)
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 def _resumable(db: Path, cfg: Config) -> bool:

@@ -369,7 +369,7 @@ def _lazy(module: str, name: str, feature: str) -> Callable[..., Any]:
     import importlib
 
     try:
-        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module), name)
     except ModuleNotFoundError as e:
         if e.name and (module == e.name or module.startswith(e.name + ".")):
             raise AuditCannotRun(f"這個版本的 siteaudit 沒有{feature}功能（缺少 {module}）") from None

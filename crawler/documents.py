@@ -1229,7 +1229,7 @@ def _read_ooxml(zf: zipfile.ZipFile, names: Mapping[str, zipfile.ZipInfo], r: _R
         for tag in ("Pages", "Slides"):
             el = root.find(f"{{{_APP_NS}}}{tag}")
             if el is not None and (el.text or "").strip().isdigit():
-                r.page_count = int(el.text.strip())  # type: ignore[union-attr]
+                r.page_count = int(el.text.strip())
 
 
 # ---- OLE (Office 97-2003) -----------------------------------------------------

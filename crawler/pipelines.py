@@ -197,14 +197,16 @@ class AccessibilityPipeline:
         self.runner.abort()
 
     def close_spider(self, spider: Any = None) -> Any:
-        if self._loop is not None and self._loop.running:
-            self._loop.stop()
         if self.aborted or stop_reason(self.crawler):
             self.runner.abort()
 
-        # Wait for the browsers off the reactor thread, so the reactor keeps
-        # answering signals meanwhile.
+        # The crawl is over but the browsers may still have a queue: keep
+        # moving their results into the store as they come (a kill during
+        # this stage loses at most the last seconds), and wait for them off
+        # the reactor thread, so the reactor keeps answering signals.
         def done(outcome: Any) -> None:
+            if self._loop is not None and self._loop.running:
+                self._loop.stop()
             try:
                 self.collect()
                 self.store.set_info("a11y_stats", outcome.stats)
@@ -216,4 +218,3 @@ class AccessibilityPipeline:
         d = threads.deferToThread(self.runner.finish)
         d.addCallback(done)
         return d
-

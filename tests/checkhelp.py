@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable
-
-from dataclasses import replace
+from typing import Any
 
 from checks.model import CheckContext, CheckSettings, Finding
 from checks.page import Page

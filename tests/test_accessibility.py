@@ -15,8 +15,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from checkhelp import default_settings
 
+from checkhelp import default_settings
 from checks import accessibility
 from checks.accessibility import check, flatten_target, needs_review, wcag_criteria
 from checks.model import CheckContext, Finding, Severity

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from checkhelp import assert_findings, fixture_paths, load_fixture, make_ctx, make_page, run_fixture
 
+from checkhelp import assert_findings, fixture_paths, load_fixture, make_ctx, make_page, run_fixture
 from checks import attachments
 from checks.attachments import file_name
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from crawlhelp import ROOT
 from test_check_cli import write
+
+from crawlhelp import ROOT
 
 
 def git(cwd: Path, env: dict[str, str], *args: str) -> str:

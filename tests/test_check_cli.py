@@ -11,9 +11,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from crawlhelp import run_cli
 
 from crawler.siteserver import serve
+from crawlhelp import run_cli
 
 AS_OF = "2026-11-26"
 CLEAN = """<!DOCTYPE html>

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from checkhelp import assert_findings, fixture_paths, make_ctx, make_page, run_fixture
 
+from checkhelp import assert_findings, fixture_paths, make_ctx, make_page, run_fixture
 from checks import citation
 
 
@@ -249,7 +249,6 @@ def test_agency_naming_itself_needs_no_link():
     from dataclasses import replace
 
     from checkhelp import make_ctx, make_page
-
     from checks import citation
 
     html = "<html><body><p>資料來源：秘書課</p><p>資料來源：經濟部統計處</p></body></html>"

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-from crawlhelp import run_cli
 from test_check_cli import write
 
 from crawler import cli
+from crawlhelp import run_cli
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # English that must never reach a person (argparse's and Python's own words).

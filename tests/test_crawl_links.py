@@ -6,8 +6,6 @@ external targets checked but never crawled.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from crawler.siteserver import serve

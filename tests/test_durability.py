@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -164,3 +165,116 @@ def test_sigterm_ends_the_run_within_10_s(tmp_path):
         _, err = proc.communicate(timeout=30)
         assert time.monotonic() - t0 < 10
         assert proc.returncode == 3 and "--resume" in err and "Traceback" not in err
+
+
+# ---- with the browser stage (real Chromium) ------------------------------------------
+def _a11y_ready() -> bool:
+    from crawler import a11y
+
+    try:
+        a11y.check_available()
+    except Exception:  # noqa: BLE001 - the reason is the skip message
+        return False
+    return True
+
+
+def _a11y_site(root: Path, n: int) -> Path:
+    pages = {"/": "".join(f'<a href="/p/{i}.html">第 {i} 頁</a> ' for i in range(n))}
+    for i in range(n):
+        # every third page has an image without alt: findings the resume must not lose
+        img = '<img src="/i.png">' if i % 3 == 0 else ""
+        pages[f"/p/{i}.html"] = f'<p>{"政府網站。" * 50}</p>{img}<a href="/gone/{i % 4}.html">失效</a>'
+    pages["/i.png"] = b"\x89PNG\r\n\x1a\n"
+    return make_site(root, pages)
+
+
+def _marked(mark: str) -> list:
+    """Processes (chromedriver, Chromium, …) that inherited this test's marker."""
+    import psutil
+
+    found = []
+    for p in psutil.process_iter(["name"]):
+        try:
+            if p.environ().get("SITEAUDIT_TEST_MARK") == mark:
+                found.append(p)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+def _axe_rows(out: Path) -> int:
+    db = out / ".state" / "audit.sqlite"
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
+            return int(c.execute("SELECT COUNT(*) FROM axe").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def _start_a11y(url: str, out: Path, mark: str) -> subprocess.Popen:
+    args = [sys.executable, "-m", "crawler.cli", "crawl", url, "--out", str(out), "--as-of", "2026-11-26",
+            "--quiet", "--history", str(out / "history.sqlite")]
+    return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "SITEAUDIT_TEST_MARK": mark})
+
+
+def _crawl_a11y(url: str, out: Path, *extra: str) -> Any:
+    from crawlhelp import run_cli
+
+    return run_cli(["crawl", url, "--out", str(out), "--quiet", "--as-of", "2026-11-26",
+                    "--history", str(out / "history.sqlite"), *extra], out=out, timeout=300)
+
+
+@pytest.mark.browser
+def test_kill_9_in_the_browser_stage_leaves_no_browser_and_loses_nothing(tmp_path):
+    if not _a11y_ready():
+        pytest.skip("needs Chromium, chromedriver and axe-core (make setup)")
+    import uuid
+
+    root = _a11y_site(tmp_path / "site", 24)
+    with serve(root) as srv:
+        ref = _crawl_a11y(srv.url("/"), tmp_path / "ref")
+        assert ref.code == 0, ref.stderr
+        assert any(f["rule"] == "a11y.image-alt" for f in ref.findings)
+        mark = uuid.uuid4().hex
+        out = tmp_path / "killed"
+        proc = _start_a11y(srv.url("/"), out, mark)
+        deadline = time.monotonic() + 120
+        while _axe_rows(out) < 4 and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert _axe_rows(out) >= 4, "the browser stage did not get going"
+        assert _marked(mark), "browsers should be running"
+        proc.kill()  # SIGKILL of the main process: nothing of ours runs
+        proc.communicate(timeout=30)
+        deadline = time.monotonic() + 15
+        while _marked(mark) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not _marked(mark), "no browser or driver may survive the kill"
+        resumed = _crawl_a11y(srv.url("/"), out, "--resume")
+        assert resumed.code == 0, resumed.stderr
+        assert _norm(resumed.findings, srv.base_url) == _norm(ref.findings, srv.base_url)
+
+
+@pytest.mark.browser
+def test_sigterm_in_the_browser_stage_ends_within_10_s(tmp_path):
+    if not _a11y_ready():
+        pytest.skip("needs Chromium, chromedriver and axe-core (make setup)")
+    import uuid
+
+    root = _a11y_site(tmp_path / "site", 40)
+    with serve(root) as srv:
+        mark = uuid.uuid4().hex
+        out = tmp_path / "out"
+        proc = _start_a11y(srv.url("/"), out, mark)
+        deadline = time.monotonic() + 120
+        while _axe_rows(out) < 2 and time.monotonic() < deadline:
+            time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+        assert time.monotonic() - t0 < 10, "SIGTERM must end the run within 10 s, browsers included"
+        assert proc.returncode == 3 and "--resume" in err and "Traceback" not in err
+        deadline = time.monotonic() + 10
+        while _marked(mark) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not _marked(mark)

@@ -6,8 +6,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from checkhelp import assert_findings, fixture_paths, key, load_fixture, make_ctx, make_page, validate
 
+from checkhelp import assert_findings, fixture_paths, key, load_fixture, make_ctx, make_page, validate
 from checks import freshness
 from checks.freshness import modified_date
 

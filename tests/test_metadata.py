@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from checkhelp import assert_findings, fixture_paths, make_ctx, make_page, run_fixture, validate
 
+from checkhelp import assert_findings, fixture_paths, make_ctx, make_page, run_fixture, validate
 from checks import metadata
 from checks.metadata import (
     REQUIRED_FIELDS,

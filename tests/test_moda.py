@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from checkhelp import default_settings
 
+from checkhelp import default_settings
 from checks import a11y_spec, moda, registry
 from checks.model import CheckContext, Severity
 from checks.page import Page, parse_html

@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from checkhelp import default_settings
 
+from checkhelp import default_settings
 from checks import moda
 from checks.model import CheckContext, Finding, Severity
 from checks.page import Page

@@ -24,8 +24,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from checkhelp import default_settings, validate
 
+from checkhelp import default_settings, validate
 from checks import attachments, citation, freshness, links, metadata
 from checks.model import CheckContext, Finding
 from checks.page import Page

@@ -133,7 +133,7 @@ def test_manifest_is_well_formed():
         assert d["rule"] in RULES or d["rule"].startswith("a11y."), d
         assert isinstance(d["key"], dict) and d["why"]
         seen_rules.add(d["rule"])
-    assert RULES <= seen_rules, f"no example of {RULES - seen_rules}"
+    assert seen_rules >= RULES, f"no example of {RULES - seen_rules}"
     assert {d["rule"] for d in EXPECTED["defects"] if d["rule"].startswith("a11y.")} >= {
         "a11y.image-alt", "a11y.label", "a11y.color-contrast", "a11y.link-name", "a11y.html-has-lang"}
     broken_status = {d["key"].get("status") for d in EXPECTED["defects"] if d["rule"] == "link.broken"}
@@ -191,7 +191,7 @@ def test_internal_links_resolve_except_planted():
     with serve(SITE) as srv:
         plain = [t for t in targets if "#" not in t]
         with ThreadPoolExecutor(8) as pool:  # one route is deliberately slow
-            status = dict(zip(plain, pool.map(lambda t: _resolve(srv.port, t), plain)))
+            status = dict(zip(plain, pool.map(lambda t: _resolve(srv.port, t), plain), strict=True))
 
     problems = []
     for target, linking in targets.items():
@@ -207,7 +207,7 @@ def test_internal_links_resolve_except_planted():
     assert not problems, problems
 
     # each planted link status is what the manifest says
-    for (src, target), d in defects.items():
+    for (_src, target), d in defects.items():
         want = d["key"].get("status")
         if target.startswith("/") and "#" not in target and want is not None:
             assert status[target] == want, (target, status[target])
@@ -274,7 +274,7 @@ def test_generator_sizes_links_and_connectivity(gen, tmp_path):
             for p in tmp_path.rglob("*.html")}
     assert info["pages"] == len(html) == n
     content = [p.stat().st_size for k, p in html.items() if not k.endswith("/")]
-    assert 20_000 <= min(content) and max(content) <= 40_000, (min(content), max(content))
+    assert min(content) >= 20_000 and max(content) <= 40_000, (min(content), max(content))
     assert len(info["broken"]) == n // 100
     assert json.loads((tmp_path / "_expected_broken.json").read_text(encoding="utf-8")) == info["broken"]
 

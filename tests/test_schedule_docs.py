@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from crawlhelp import ROOT, make_site
 
 from crawler.siteserver import serve
+from crawlhelp import ROOT, make_site
 
 DOCS = ROOT / "docs" / "schedule"
 

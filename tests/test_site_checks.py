@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from checkhelp import default_settings
 
+from checkhelp import default_settings
 from checks import site
 from checks.model import Finding, Severity
 from checks.page import Page

@@ -880,14 +880,14 @@ def png(w: int, h: int, rgb: tuple[int, int, int]) -> bytes:
 # Real documents (tools/sampledocs.py): the crawl reads every attachment, so
 # the good ones carry their own title, subject and author and a tagged text
 # layer, and the planted defects are what real sites serve.
-DOC_META = {"subject": "申請書表", "creator": AGENCY}
+DOC_SUBJECT = "申請書表"
 HTML_AS_PDF = ("<!DOCTYPE html><html lang=\"zh-Hant-TW\"><head><meta charset=\"utf-8\"><title>找不到網頁</title>"
-               "</head><body><h1>很抱歉，您要找的檔案不存在</h1></body></html>").encode("utf-8")
+               "</head><body><h1>很抱歉，您要找的檔案不存在</h1></body></html>").encode()
 
 
 def zip_without_mimetype(text: str) -> bytes:
     """A zip named .odt whose `mimetype` entry is missing: no ODF package."""
-    good = sampledocs.odf_bytes("odt", title=text, body=text, **DOC_META)
+    good = sampledocs.odf_bytes("odt", title=text, body=text, subject=DOC_SUBJECT, creator=AGENCY)
     buf = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(good)) as zin, zipfile.ZipFile(buf, "w") as zout:
         for info in zin.infolist():
@@ -896,22 +896,23 @@ def zip_without_mimetype(text: str) -> bytes:
     return buf.getvalue()
 
 
-def pdf(title: str, text: str, **kw: object) -> bytes:
+def pdf(title: str, text: str, *, scan: bool = False, tagged: bool = True) -> bytes:
     """A good PDF: Chinese title, subject and author; `text` (ASCII) on the page."""
-    return sampledocs.pdf_bytes(title=title, text=text, **{**DOC_META, **kw})
+    return sampledocs.pdf_bytes(title=title, subject=DOC_SUBJECT, creator=AGENCY, text=text, scan=scan,
+                                tagged=tagged)
 
 
 def odf(kind: str, text: str) -> bytes:
     ext = {"text": "odt", "spreadsheet": "ods", "presentation": "odp", "formula": "odf"}[kind]
-    return sampledocs.odf_bytes(ext, title=text, body=text, **DOC_META)
+    return sampledocs.odf_bytes(ext, title=text, body=text, subject=DOC_SUBJECT, creator=AGENCY)
 
 
 def ooxml(text: str) -> bytes:
-    return sampledocs.ooxml_bytes("docx", title=text, **DOC_META)
+    return sampledocs.ooxml_bytes("docx", title=text, subject=DOC_SUBJECT, creator=AGENCY)
 
 
 def ole(kind: str, text: str) -> bytes:
-    return sampledocs.ole_bytes(kind, title=text, subject=DOC_META["subject"], author=AGENCY)
+    return sampledocs.ole_bytes(kind, title=text, subject=DOC_SUBJECT, author=AGENCY)
 
 
 def assets(s: Site) -> None:
