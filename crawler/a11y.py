@@ -1379,7 +1379,10 @@ class A11yRunner:
     means the hosts of the submitted pages.  `address_policy`: the run's
     shared policy (None: one built from the allowed hosts, private addresses
     not allowed).  `work_dir`: where browser profiles go (default: the
-    system temp directory).  `preload`, `block_resources` and
+    system temp directory).  `on_result(url, result, reason)` is told of
+    each page as it ends (from a browser thread); `result_cache` replaces the
+    ResultCache at `cache_path` (crawler/queue/browser.py shares one across
+    machines).  `preload`, `block_resources` and
     `page_load_strategy` exist for the benchmark (bench/a11y_bench.py); the
     defaults are what measured fastest.
     """
@@ -1392,6 +1395,7 @@ class A11yRunner:
                  address_policy: AddressPolicy | None = None, browser_version: str | None = None,
                  work_dir: str | Path | None = None, options: Mapping[str, Any] | None = None,
                  on_result: Callable[[str, dict | None, str | None], None] | None = None,
+                 result_cache: Any = None,
                  preload: bool = True, block_resources: bool = True, page_load_strategy: str = "eager"):
         self.axe_js = check_available(chromium, chromedriver, axe_js)
         self.tags = tuple(tags)
@@ -1418,7 +1422,9 @@ class A11yRunner:
         self._cache_tags = (*self.tags, *(f"-{r}" for r in sorted(self._options.get("rules") or {})))
         self._taken_results = 0
         self._taken_failures = 0
-        self._cache = ResultCache(cache_path) if cache_path else None
+        # `result_cache` (get/put/close, like ResultCache) instead of the file at
+        # cache_path: `crawl --queue` puts the one all machines share in front.
+        self._cache = result_cache if result_cache is not None else (ResultCache(cache_path) if cache_path else None)
         self._revalidator: Revalidator | None = None
 
         self._queue: queue.Queue = queue.Queue()

@@ -4,7 +4,9 @@ SPEC "Command line / crawl".  `run_crawl()` builds the Scrapy settings from
 the Config (crawler/settings.py), runs `CrawlerProcess` once, and returns
 what the crawl itself knows (close reason, traps skipped, limits hit).  The
 facts are in the store; judging and writing outputs are crawler/judge.py and
-crawler/outputs.py.
+crawler/outputs.py.  `crawl --queue` (crawler/queue/) runs the same session
+with its own spider class and settings on top (`spider_cls`,
+`extra_settings`, `spider_args`), so stopping and logging are this module's.
 
 Stopping (issue 11): SIGTERM/SIGINT ask Scrapy to stop gracefully, abandon
 the browser work at once, and force the reactor down after STOP_GRACE
@@ -69,7 +71,8 @@ class CrawlSession:
 
     def __init__(self, cfg: Config, state_dir: Path, *, mode: str = "site", resume: bool = False,
                  progress: bool = True, a11y_factory: Any = None, check_urls: tuple[str, ...] = (),
-                 doc_cache: Path | None = None, policy: Any = None):
+                 doc_cache: Path | None = None, policy: Any = None, spider_cls: type | None = None,
+                 extra_settings: dict[str, Any] | None = None, spider_args: dict[str, Any] | None = None):
         self.cfg = cfg
         self.state_dir = state_dir
         self.mode = mode
@@ -83,6 +86,9 @@ class CrawlSession:
 
             policy = AddressPolicy.for_hosts(cfg.allowed_hosts, allow_private=cfg.links.allow_private)
         self.policy = policy
+        self.spider_cls = spider_cls  # None: crawler.spider.SiteSpider
+        self.extra_settings = dict(extra_settings or {})  # over settings_for's, same priority
+        self.spider_args = dict(spider_args or {})
         self.runner: Any = None
         self.crawler: Any = None
         self.stop_requested = threading.Event()
@@ -149,9 +155,10 @@ class CrawlSession:
                                      doc_cache=str(self.doc_cache) if self.doc_cache else None,
                                      policy=self.policy),
                         priority="cmdline")
+        settings.update(self.extra_settings, priority="cmdline")
         settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
         process = CrawlerProcess(settings)
-        crawler = process.create_crawler(SiteSpider)
+        crawler = process.create_crawler(self.spider_cls or SiteSpider)
         self.crawler = crawler
         previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
 
@@ -162,7 +169,7 @@ class CrawlSession:
         for s in previous if in_main else ():
             signal.signal(s, on_signal)
         try:
-            process.crawl(crawler, config=self.cfg, mode=self.mode, check_urls=self.check_urls)
+            process.crawl(crawler, config=self.cfg, mode=self.mode, check_urls=self.check_urls, **self.spider_args)
             process.start(install_signal_handlers=False)
         finally:
             for s, h in previous.items() if in_main else ():

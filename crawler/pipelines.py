@@ -93,6 +93,17 @@ def store_item(store: Store, item: Any) -> None:
             store.set_info("trap_skipped", traps)
 
 
+def store_a11y_failure(store: Store, url: str, reason: str) -> None:
+    """Record a page the browser stage could not audit (the pipeline below and
+    the queue's fact drain both use this).  A redirect within the site is a
+    note, not a failed page: its target is audited as a page of its own."""
+    store.add_a11y_failure(url, reason)
+    if reason.startswith(NOT_A_FAILURE_PREFIX):
+        return
+    stage = "interrupted" if reason == INTERRUPTED else "a11y"
+    store.add_failed_page(url, stage, reason if stage == "interrupted" else f"無障礙檢測未完成：{reason}")
+
+
 class StorePipeline:
     def __init__(self, crawler: Any):
         self.crawler = crawler
@@ -184,11 +195,7 @@ class AccessibilityPipeline:
             stop_crawl(self.crawler, "disk_full")
 
     def _failure(self, url: str, reason: str) -> None:
-        self.store.add_a11y_failure(url, reason)
-        if reason.startswith(NOT_A_FAILURE_PREFIX):
-            return  # shown as a note, not a failed page: the target is audited as a page of its own
-        stage = "interrupted" if reason == INTERRUPTED else "a11y"
-        self.store.add_failed_page(url, stage, reason if stage == "interrupted" else f"無障礙檢測未完成：{reason}")
+        store_a11y_failure(self.store, url, reason)
 
     def abort(self) -> None:
         """SIGTERM/SIGINT: stop the browsers now; unfinished pages stay
