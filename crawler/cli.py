@@ -443,8 +443,7 @@ def cmd_notify(opts: NotifyOptions) -> ExitCode:
 
 def cmd_worker(opts: WorkerOptions) -> ExitCode:
     run = _lazy("crawler.queue", "run_worker", "分散檢視（worker）")
-    run(opts)
-    return ExitCode.OK
+    return ExitCode(run(opts))
 
 
 def cmd_demo(opts: DemoOptions) -> ExitCode:

@@ -1,18 +1,24 @@
 """One audit over a coordinator and workers on Redis, end to end (issue 16).
 
-Real processes (`python -m crawler.queue crawl|worker`, the prototype CLI
-until `siteaudit` gains `--queue` and `worker`), a real redis-server on a
-free loopback port, real loopback web servers that log every request and the
-most requests any host had in flight at once.  Each queued run is compared
-with a single-process `siteaudit crawl` of the same server:
+Real processes (`siteaudit crawl … --queue` and `siteaudit worker`, through
+`python -m crawler.cli`), a real redis-server on a free loopback port, real
+loopback web servers that log every request and the most requests each host
+had in flight at once, pages and documents apart (Scrapy gives documents a
+download slot of their own: `<host>#documents`, 2 at a time).  Each queued
+run is compared with a single-process `siteaudit crawl` of the same server:
 
-- findings equal, set for set;
+- findings equal, set for set, and the documents read (documents.jsonl);
 - no request made more often than the single run makes it (same method,
   same URL; robots.txt included), so no URL is fetched twice across workers;
 - per-host concurrency never above the limit across all processes
-  (`--concurrency` for the site, 2 for another host);
+  (`--concurrency` for the site's pages, 2 for its documents, 2 for another host);
+- the document cache works across machines: a 304 is only asked for when
+  any machine can answer it;
 - a worker killed with SIGKILL, or the coordinator killed and resumed, loses
   nothing; Redis missing or lost is exit 3.
+
+Protocol timings are shortened through the environment
+(SITEAUDIT_QUEUE_LEASE, SITEAUDIT_QUEUE_HEARTBEAT, SITEAUDIT_QUEUE_LOST_AFTER).
 """
 from __future__ import annotations
 
@@ -42,23 +48,63 @@ pytestmark = pytest.mark.skipif(not Path("/usr/bin/redis-server").exists(), reas
 # ---------------------------------------------------------------------------
 # servers that count
 
+def _slot(path: str) -> str:
+    from crawler.documents import is_document
+
+    return "documents" if is_document(path) else "pages"
+
+
 class _CountingHandler(siteserver._Handler):
-    """The site server's handler, plus a per-host count of requests in flight."""
+    """The site server's handler, plus per-host counts of requests in flight
+    (pages and documents apart) and, when the server is asked to, a 304 for a
+    document requested with the If-Modified-Since it last sent."""
 
     def _dispatch(self, head: bool) -> None:
         site: CountingServer = self.server.site  # type: ignore[assignment]
         host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
+        key = (host, _slot(self.path.split("?")[0]))
         with site._lock:
-            site.inflight[host] = site.inflight.get(host, 0) + 1
-            site.peak[host] = max(site.peak.get(host, 0), site.inflight[host])
+            site.inflight[key] = site.inflight.get(key, 0) + 1
+            site.peak[key] = max(site.peak.get(key, 0), site.inflight[key])
             site.log.append((self.command, self.path))
         try:
             if site.delay:
                 time.sleep(site.delay)  # a real server's latency: lets requests overlap
+            if site.answer_304 and self._not_modified():
+                site._hit(self.command, self.path)
+                with site._lock:
+                    site.not_modified += 1
+                self._send(304, b"", None)
+                return
             super()._dispatch(head)
         finally:
             with site._lock:
-                site.inflight[host] -= 1
+                site.inflight[key] -= 1
+
+    def _document(self) -> tuple[Path, str] | None:
+        """The document file asked for, and its Last-Modified."""
+        import email.utils
+        from urllib.parse import unquote
+
+        path = unquote(self.path.split("?")[0])
+        fs = self.server.site.root / path.lstrip("/")
+        if _slot(path) != "documents" or not fs.is_file():
+            return None
+        return fs, email.utils.formatdate(fs.stat().st_mtime, usegmt=True)
+
+    def _not_modified(self) -> bool:
+        since = self.headers.get("If-Modified-Since")
+        doc = self._document() if since else None
+        return doc is not None and doc[1] == since
+
+    def _send(self, status: int, body: bytes = b"", ctype: str | None = "text/html; charset=utf-8",
+              headers: dict[str, str] | None = None, head: bool = False) -> None:
+        # The sample site sends no Last-Modified; its documents do here, so
+        # that a second run can ask for them conditionally.
+        doc = self._document() if status == 200 else None
+        if doc is not None and "Last-Modified" not in (headers or {}):
+            headers = {**(headers or {}), "Last-Modified": doc[1]}
+        super()._send(status, body, ctype, headers, head)
 
 
 class CountingServer(siteserver.SiteServer):
@@ -68,8 +114,10 @@ class CountingServer(siteserver.SiteServer):
         super().__init__(root, host)
         self._httpd.RequestHandlerClass = _CountingHandler
         self.delay = delay
-        self.inflight: dict[str, int] = {}
-        self.peak: dict[str, int] = {}
+        self.answer_304 = False
+        self.not_modified = 0
+        self.inflight: dict[tuple[str, str], int] = {}
+        self.peak: dict[tuple[str, str], int] = {}
         self.log: list[tuple[str, str]] = []
 
     def reset(self) -> None:
@@ -77,8 +125,9 @@ class CountingServer(siteserver.SiteServer):
             self.hits.clear()
             self.peak.clear()
             self.log.clear()
+            self.not_modified = 0
 
-    def snapshot(self) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+    def snapshot(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
         with self._lock:
             return dict(self.hits), dict(self.peak)
 
@@ -86,17 +135,24 @@ class CountingServer(siteserver.SiteServer):
 # ---------------------------------------------------------------------------
 # processes
 
-ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
+       "SITEAUDIT_QUEUE_LEASE": "4", "SITEAUDIT_QUEUE_HEARTBEAT": "0.5"}
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()] if path.exists() else []
 
 
+def _rows(path: Path, drop: tuple[str, ...] = ()) -> set[str]:
+    return {json.dumps({k: v for k, v in r.items() if k not in drop}, sort_keys=True, ensure_ascii=False)
+            for r in _read_jsonl(path)}
+
+
 class Run:
     def __init__(self, proc: subprocess.CompletedProcess, out: Path):
         self.code, self.stderr, self.out = proc.returncode, proc.stderr, out
-        self.findings = {json.dumps(f, sort_keys=True, ensure_ascii=False) for f in _read_jsonl(out / "findings.jsonl")}
+        self.findings = _rows(out / "findings.jsonl")
+        self.documents = _rows(out / "documents.jsonl", drop=("fetch",))  # downloaded or answered by a 304
         self.pages = {p["url"] for p in _read_jsonl(out / "pages.jsonl")}
         self.run = json.loads((out / "run.json").read_text(encoding="utf-8")) if (out / "run.json").exists() else {}
 
@@ -112,26 +168,29 @@ def single(url: str, out: Path, *extra: str, timeout: float = 240) -> Run:
     return Run(proc, out)
 
 
-def coordinator_cmd(queue: str, url: str, out: Path, *extra: str, lease: float = 4.0,
-                    heartbeat: float = 0.5) -> list[str]:
-    return [sys.executable, "-m", "crawler.queue", "crawl", "--queue", queue, "--lease", str(lease),
-            "--heartbeat", str(heartbeat), *crawl_args(url, out, *extra)]
+def coordinator_cmd(queue: str, url: str, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "crawler.cli", "crawl", "--queue", queue, "--keep-state",
+            *crawl_args(url, out, *extra)]
 
 
-def queued(queue: str, url: str, out: Path, *extra: str, timeout: float = 240, **kw: Any) -> Run:
-    proc = subprocess.run(coordinator_cmd(queue, url, out, *extra, **kw), cwd=ROOT, env=ENV, capture_output=True,
-                          text=True, timeout=timeout)
+def queued(queue: str, url: str, out: Path, *extra: str, timeout: float = 240, env: dict | None = None) -> Run:
+    proc = subprocess.run(coordinator_cmd(queue, url, out, *extra), cwd=ROOT, env={**ENV, **(env or {})},
+                          capture_output=True, text=True, timeout=timeout)
     return Run(proc, out)
 
 
 class Worker:
-    """`python -m crawler.queue worker`, in its own process group (it starts one node per run)."""
+    """`siteaudit worker`, in its own process group (it starts one node per run),
+    with its own machine's caches."""
 
-    def __init__(self, queue: str, *extra: str, log: Path | None = None):
+    def __init__(self, queue: str, *extra: str, log: Path | None = None, cache_home: Path | None = None):
         self.log = log
+        env = {**ENV}
+        if cache_home is not None:
+            env["XDG_CACHE_HOME"] = str(cache_home)
         with open(log or os.devnull, "w") as err:  # the child keeps its own copy of the descriptor
-            self.proc = subprocess.Popen([sys.executable, "-m", "crawler.queue", "worker", "--queue", queue, *extra],
-                                         cwd=ROOT, env=ENV, start_new_session=True, stdout=subprocess.DEVNULL,
+            self.proc = subprocess.Popen([sys.executable, "-m", "crawler.cli", "worker", "--queue", queue, *extra],
+                                         cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
                                          stderr=err)
 
     def node_pids(self) -> set[int]:
@@ -156,23 +215,20 @@ class Worker:
         return self.proc.wait(10)
 
 
-def nodes_of(out: Path) -> dict[str, dict[str, Any]]:
-    import sqlite3
-
-    db = sqlite3.connect(out / ".state" / "audit.sqlite")
-    try:
-        row = db.execute("SELECT value FROM info WHERE key='queue_nodes'").fetchone()
-    finally:
-        db.close()
-    return json.loads(row[0]) if row else {}
-
-
 def assert_same_audit(base: Run, run: Run) -> None:
     assert run.code == 0, run.stderr[-2000:]
     assert run.run.get("complete") is True
     assert run.pages == base.pages
     missing, extra = base.findings - run.findings, run.findings - base.findings
     assert not missing and not extra, (sorted(missing)[:5], sorted(extra)[:5])
+    assert run.documents == base.documents, sorted(run.documents ^ base.documents)[:4]
+
+
+def assert_polite(peak: dict[tuple[str, str], int], host: str = "127.0.0.1") -> None:
+    """The site's limits, whatever the number of processes: `--concurrency`
+    for pages and link checks, Scrapy's 2 per slot for its documents."""
+    assert peak.get((host, "pages"), 0) <= CONCURRENCY, peak
+    assert peak.get((host, "documents"), 0) <= 2, peak
 
 
 def assert_no_request_repeated(base_hits: dict, hits: dict) -> None:
@@ -185,6 +241,14 @@ def assert_no_request_repeated(base_hits: dict, hits: dict) -> None:
 
 # ---------------------------------------------------------------------------
 # fixtures
+
+@pytest.fixture(scope="module", autouse=True)
+def machine_caches(tmp_path_factory):
+    """Every process's own caches under a temporary directory, never ~/.cache."""
+    ENV["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache-home"))
+    yield
+    ENV.pop("XDG_CACHE_HOME", None)
+
 
 @pytest.fixture(scope="module")
 def redis_url():
@@ -258,21 +322,49 @@ def generated_base(generated, tmp_path_factory):
 
 @pytest.mark.slow
 def test_sample_site_coordinator_and_two_workers_equal_one_process(redis_url, sample, sample_base, tmp_path):
+    """Then next month: the documents are asked for with If-Modified-Since
+    and each 304 is answered wherever it lands — the coordinator's machine
+    has lost its own cache, the readings of the workers' machines are shared
+    through Redis (crawler/queue/doccache.py)."""
     base, base_hits, _ = sample_base
     sample.reset()
-    workers = [Worker(redis_url, "--no-a11y", log=tmp_path / f"w{i}.log") for i in range(2)]
+    cfg = ("--config", str(SAMPLE / "_site.toml"))
+    workers = [Worker(redis_url, "--no-a11y", log=tmp_path / f"w{i}.log", cache_home=tmp_path / f"machine{i}")
+               for i in range(2)]
     try:
         time.sleep(1.0)  # started before the crawl
-        run = queued(redis_url, sample.url("/"), tmp_path / "audit", "--config", str(SAMPLE / "_site.toml"))
+        run = queued(redis_url, sample.url("/"), tmp_path / "audit", *cfg)
+        hits, peak = sample.snapshot()
+        nodes = nodes_of_run(run)
+        assert_same_audit(base, run)
+        assert_no_request_repeated(base_hits, hits)
+        assert_polite(peak)
+        assert sum(1 for n in nodes.values() if n.get("downloaded")) >= 2, nodes  # the work was shared
+        assert run.run["documents"]["count"] >= 10 and run.run["documents"]["downloaded"] == run.run["documents"]["count"]
+
+        sample.reset()
+        sample.answer_304 = True
+        (tmp_path / ".siteaudit-cache" / "documents.sqlite").unlink()  # the coordinator's machine forgets
+        again = queued(redis_url, sample.url("/"), tmp_path / "audit", *cfg)
     finally:
+        sample.answer_304 = False
         codes = [w.stop() for w in workers]
-    hits, peak = sample.snapshot()
-    assert_same_audit(base, run)
-    assert_no_request_repeated(base_hits, hits)
-    assert peak["127.0.0.1"] <= CONCURRENCY, peak
-    nodes = nodes_of(run.out)
-    assert sum(1 for n in nodes.values() if n.get("downloaded")) >= 2, nodes  # the work was shared
+    assert_same_audit(base, again)
+    docs = again.run["documents"]
+    assert sample.not_modified == docs["cached"] >= 10 and docs["failed"] == run.run["documents"]["failed"]
     assert codes == [0, 0]
+
+
+def nodes_of_run(run: Run) -> dict[str, dict[str, Any]]:
+    """Each process's statistics, as the coordinator stored them (queued runs keep their state)."""
+    import sqlite3
+
+    db = sqlite3.connect(run.out / ".state" / "audit.sqlite")
+    try:
+        row = db.execute("SELECT value FROM info WHERE key='queue_nodes'").fetchone()
+    finally:
+        db.close()
+    return json.loads(row[0]) if row else {}
 
 
 @pytest.mark.slow
@@ -296,12 +388,14 @@ def test_generated_site_with_workers_before_and_during_the_crawl(redis_url, gene
     hits, peak = site.snapshot()
     ext_hits, ext_peak = ext.snapshot()
     assert_same_audit(base, run)
+    assert len(base.documents) >= 200  # the documents linked from the 300 pages, each read once, by whichever process got it
     assert_no_request_repeated(base_hits, hits)
     assert_no_request_repeated(base_ext_hits, ext_hits)
-    # politeness for the whole crawl: the site's limit and the external per-host limit
-    assert 2 <= peak["127.0.0.1"] <= CONCURRENCY, peak
-    assert ext_peak["127.0.0.2"] <= 2, ext_peak
-    assert len([n for n in nodes_of(run.out).values() if n.get("downloaded")]) == 3
+    # politeness for the whole crawl: the site's limits and the external per-host limit
+    assert_polite(peak)
+    assert peak[("127.0.0.1", "pages")] >= 2, peak
+    assert ext_peak[("127.0.0.2", "pages")] <= 2, ext_peak
+    assert len([n for n in nodes_of_run(run).values() if n.get("downloaded")]) == 3
 
 
 def _wait_for(pred, timeout: float, what: str) -> Any:
@@ -345,8 +439,9 @@ def test_killed_worker_and_killed_coordinator_lose_nothing(redis_url, generated,
     out_dir = tmp_path / "audit"
     try:
         time.sleep(1.0)
-        first = subprocess.Popen(coordinator_cmd(redis_url, site.url("/"), out_dir, "--config", site.config, lease=3.0),
-                                 cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        first = subprocess.Popen(coordinator_cmd(redis_url, site.url("/"), out_dir, "--config", site.config),
+                                 cwd=ROOT, env={**ENV, "SITEAUDIT_QUEUE_LEASE": "3"}, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
         node, info = _wait_for(_busy_worker(redis_url, 20), 60, "a worker holding leases")
         victim = next(w for w in workers if info["pid"] in w.node_pids())
         workers.remove(victim)
@@ -356,7 +451,8 @@ def test_killed_worker_and_killed_coordinator_lose_nothing(redis_url, generated,
         first.kill()  # the coordinator, mid-run
         first.wait(10)
         assert not (out_dir / "findings.jsonl").exists()
-        run = queued(redis_url, site.url("/"), out_dir, "--config", site.config, "--resume", lease=3.0)
+        run = queued(redis_url, site.url("/"), out_dir, "--config", site.config, "--resume",
+                     env={"SITEAUDIT_QUEUE_LEASE": "3"})
     finally:
         for w in workers:
             w.stop()
@@ -379,8 +475,9 @@ def test_redis_lost_mid_run_is_an_incomplete_run(generated, tmp_path):
     old_delay, site.delay = site.delay, 0.1  # a slow site: the crawl is still going when Redis goes
     try:
         with LocalRedis() as r:
-            proc = subprocess.Popen(coordinator_cmd(r.url, site.url("/"), tmp_path / "audit") + ["--lost-after", "2"],
-                                    cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            proc = subprocess.Popen(coordinator_cmd(r.url, site.url("/"), tmp_path / "audit"), cwd=ROOT,
+                                    env={**ENV, "SITEAUDIT_QUEUE_LOST_AFTER": "2"}, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
             _wait_for(lambda: len(site.snapshot()[0]) > 20, 60, "the crawl under way")
             r.stop()
             out, err = proc.communicate(timeout=120)
@@ -402,22 +499,20 @@ def test_accessibility_through_the_queue_equals_one_process(redis_url, tmp_path)
         "/a.html": '<p style="color:#bbb;background:#fff">淺色文字</p><a href="/b.html"></a>',
         "/b.html": '<input type="text"><p><a href="/">首頁</a></p>',
     })
-    env_cache = {"SITEAUDIT_A11Y_CACHE": str(tmp_path / "worker-cache.sqlite")}
+    (tmp_path / "site.toml").write_text("[accessibility]\nbrowsers = 1\n", encoding="utf-8")
     with siteserver.serve(root) as site:
-        args = [site.url("/"), "--as-of", AS_OF, "--quiet"]
+        args = [site.url("/"), "--as-of", AS_OF, "--quiet", "--config", str(tmp_path / "site.toml")]
         proc = subprocess.run([sys.executable, "-m", "crawler.cli", "crawl", *args, "--out", str(tmp_path / "one"),
-                               "--history", str(tmp_path / "h1.sqlite")], cwd=ROOT, env=ENV, capture_output=True,
-                              text=True, timeout=240)
+                               "--history", str(tmp_path / "one" / "h.sqlite")], cwd=ROOT, env=ENV,
+                              capture_output=True, text=True, timeout=240)
         base = Run(proc, tmp_path / "one")
-        w = subprocess.Popen([sys.executable, "-m", "crawler.queue", "worker", "--queue", redis_url, "--browsers", "1"],
-                             cwd=ROOT, env={**ENV, **env_cache}, start_new_session=True, stderr=subprocess.DEVNULL)
+        w = Worker(redis_url, "--browsers", "1", log=tmp_path / "w.log", cache_home=tmp_path / "worker-machine")
         try:
-            cmd = [sys.executable, "-m", "crawler.queue", "crawl", "--queue", redis_url, "--browsers", "1", *args,
-                   "--out", str(tmp_path / "two"), "--history", str(tmp_path / "h2.sqlite")]
+            cmd = [sys.executable, "-m", "crawler.cli", "crawl", "--queue", redis_url, *args,
+                   "--out", str(tmp_path / "two"), "--history", str(tmp_path / "two" / "h.sqlite")]
             proc = subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=240)
         finally:
-            w.send_signal(signal.SIGTERM)
-            w.wait(60)
+            w.stop()
     run = Run(proc, tmp_path / "two")
     assert base.code == 0 and run.code == 0, run.stderr[-2000:]
     assert any(json.loads(f)["rule"].startswith("a11y.") for f in base.findings)

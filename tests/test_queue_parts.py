@@ -87,7 +87,7 @@ def test_queue_url_must_be_a_redis_url():
 
 
 def test_worker_exits_3_when_redis_is_missing():
-    proc = subprocess.run([sys.executable, "-m", "crawler.queue", "worker", "--queue",
+    proc = subprocess.run([sys.executable, "-m", "crawler.cli", "worker", "--queue",
                            f"redis://127.0.0.1:{free_port()}/0", "--no-a11y"],
                           capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
     assert proc.returncode == 3
@@ -209,53 +209,105 @@ def test_concurrent_pops_from_several_processes_hand_each_entry_out_once(server,
 
 
 # ---------------------------------------------------------------------------
-# the shared request memory (SiteSpider.requested across processes)
+# the run's duplicate filter: AuditDupeFilter's rules, atomic in Redis
 
-def test_shared_memory_applies_get_covers_head_atomically(server):
-    from crawler.queue.spider import SharedRequested
+def _req(url: str, method: str = "GET"):
+    from scrapy.http import Request
 
-    a, b = SharedRequested(server, "mem"), SharedRequested(server, "mem")
-    a["http://x/p"] = "HEAD"
-    assert a.won("http://x/p")
-    b["http://x/p"] = "HEAD"  # another process, same link check: loses
-    assert not b.won("http://x/p") and b.get("http://x/p") == "HEAD"
-    b["http://x/p"] = "GET"  # a page link with no fragment: the HEAD covers it
-    assert not b.won("http://x/p")
-    b.upgradable = True  # a link with a #fragment needs the body: GET upgrades the HEAD
-    b["http://x/p"] = "GET"
-    assert b.won("http://x/p") and a.get("http://x/other") is None
-    a.upgradable = True
-    a["http://x/p"] = "GET"  # but only once
-    assert not a.won("http://x/p")
-    assert a.setdefault("http://x/trap", "TRAP") == "TRAP" and b.setdefault("http://x/trap", "TRAP") == "TRAP"
-    b["http://x/trap"] = "GET"
-    assert not b.won("http://x/trap")
+    return Request(url, method=method)
 
 
-def _claim_many(url: str, out: multiprocessing.Queue) -> None:
+def _dupefilter(server, run: str = "d1"):
+    from crawler.queue.dupefilter import RunDupeFilter
+    from crawler.queue.keys import RunKeys
+
+    keys = RunKeys(run)
+    return RunDupeFilter(server, keys.dupefilter, keys.page_budget)
+
+
+def test_run_dupefilter_decides_exactly_as_audit_dupefilter(server):
+    import random
+
+    from crawler.dupefilter import AuditDupeFilter
+
+    rng = random.Random(16)
+    urls = [f"http://x/{i}" for i in range(12)]
+    asks = [_req(rng.choice(urls), rng.choice(["GET", "HEAD", "HEAD"])) for _ in range(400)]
+    local, shared = AuditDupeFilter(), _dupefilter(server)
+    assert [shared.request_seen(r) for r in asks] == [local.request_seen(r) for r in asks]
+    # the rules spelled out: a GET covers a HEAD; a HEAD may be upgraded once to a GET
+    df = _dupefilter(server, "d2")
+    assert not df.request_seen(_req("http://x/p", "HEAD")) and df.request_seen(_req("http://x/p", "HEAD"))
+    assert not df.request_seen(_req("http://x/p")) and df.request_seen(_req("http://x/p"))
+    assert df.request_seen(_req("http://x/p", "HEAD")) and df.seen("http://x/p") and not df.seen("http://x/q")
+    assert not df.request_seen(_req("http://x/g")) and df.request_seen(_req("http://x/g", "HEAD"))
+
+
+def _ask_many(url: str, out: multiprocessing.Queue) -> None:
     from crawler.queue.connection import connect
-    from crawler.queue.spider import SharedRequested
 
-    mem = SharedRequested(connect(url), "race")
+    df = _dupefilter(connect(url), "race")
     won = []
     for i in range(300):
-        u = f"http://x/{i}"
-        mem[u] = "GET"
-        if mem.won(u):
-            won.append(u)
+        for method in ("HEAD", "GET"):  # each process: a link check, then the page (one upgrade in all)
+            if not df.request_seen(_req(f"http://x/{i}", method)):
+                won.append(f"{method} {i}")
     out.put(won)
 
 
-def test_two_processes_racing_for_the_same_urls_win_each_once(server, redis_server):
+def test_two_processes_racing_for_the_same_urls_win_each_request_once(server, redis_server):
     ctx = multiprocessing.get_context("fork")
     out: multiprocessing.Queue = ctx.Queue()
-    procs = [ctx.Process(target=_claim_many, args=(redis_server.url, out)) for _ in range(2)]
+    procs = [ctx.Process(target=_ask_many, args=(redis_server.url, out)) for _ in range(2)]
     for p in procs:
         p.start()
     won = [out.get(timeout=60) for _ in procs]
     for p in procs:
         p.join(30)
-    assert sorted(won[0] + won[1]) == sorted(f"http://x/{i}" for i in range(300))
+    assert sorted(won[0] + won[1]) == sorted(f"{m} {i}" for i in range(300) for m in ("HEAD", "GET"))
+
+
+def test_dedupe_and_push_are_one_script_and_a_lost_page_gives_its_budget_back(server):
+    from crawler.queue.keys import RunKeys
+    from crawler.queue.reliable import ReliableQueue
+
+    keys = RunKeys("d3")
+    q = ReliableQueue(server, keys.frontier_base, keys.frontier, "n")
+    df = _dupefilter(server, "d3")
+    server.set(keys.page_budget, 2)  # two processes each counted http://x/a once
+    for give_back in (True, True):
+        pipe = server.pipeline(transaction=True)
+        df.push_if_new(pipe, q.queues[0], q.seq, 0, b"page-a", _req("http://x/a"), give_back)
+        pipe.execute()
+    pipe = server.pipeline(transaction=True)
+    df.push_if_new(pipe, q.queues[1], q.seq, -1, b"check-a", _req("http://x/a", "HEAD"))
+    pipe.execute()
+    assert q.waiting() == 1 and q.pop()[1] == b"page-a"  # pushed once; the HEAD is covered by the GET
+    assert int(server.get(keys.page_budget)) == 1  # the loser's unit came back
+
+
+def _take_many(url: str, out: multiprocessing.Queue) -> None:
+    from types import SimpleNamespace
+
+    from scrapy.settings import Settings
+
+    from crawler.queue.budget import RedisPageBudget
+
+    crawler = SimpleNamespace(settings=Settings({"REDIS_URL": url, "SITEAUDIT_QUEUE_RUN": "b1"}))
+    budget = RedisPageBudget(crawler, 50)
+    out.put(sum(budget.take() for _ in range(40)))
+
+
+def test_the_page_budget_holds_exactly_across_processes(server, redis_server):
+    ctx = multiprocessing.get_context("fork")
+    out: multiprocessing.Queue = ctx.Queue()
+    procs = [ctx.Process(target=_take_many, args=(redis_server.url, out)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    taken = [out.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(30)
+    assert sum(taken) == 50  # 120 asked, never one more than max_pages
 
 
 # ---------------------------------------------------------------------------
@@ -333,6 +385,7 @@ class _Doc:  # an item of another part (documents) the queue knows nothing about
 
 def _items():
     from checks.page import Link
+    from crawler.items import DocumentItem, FailedPageItem, NoticeItem, TrapItem
 
     page = PageItem(url="http://s/a.html", status=200, content_type="text/html", depth=1,
                     headers={"content-type": "text/html"}, html="<html><title>甲</title>" + "內容" * 5000,
@@ -340,10 +393,16 @@ def _items():
                     links=[Link("http://s/b.html#x", "http://s/b.html", "a", "x", 3, "乙")], malformed=[])
     link = LinkItem(LinkResult(url="http://s/b.html", status=404, outcome=LinkOutcome.broken,
                                redirects=("http://s/old",), final_url="http://s/b.html", anchors=frozenset({"x"})))
-    return [page, link, SitemapItem({"http://s/a.html": "2026-01-02"})]
+    return [page, link, SitemapItem({"http://s/a.html": "2026-01-02"}),
+            FailedPageItem("http://s/slow.html", "fetch", "連線逾時（已重試），未取得網頁內容", "timeout", "t/o"),
+            NoticeItem("sitemap", "網站地圖 http://s/sitemap.xml 無法讀取（HTTP 404）", "http://s/sitemap.xml"),
+            TrapItem("http://s/cal?m=1", "疑似爬蟲陷阱", "s/cal?m={v}"),
+            DocumentItem("http://s/a.pdf", {"url": "http://s/a.pdf", "ext": "pdf", "status": "ok", "title": "申請書",
+                                            "fetch": "downloaded"})]
 
 
 def test_facts_drained_into_the_store_equal_the_single_process_store(tmp_path, server):
+    from crawler.pipelines import store_item
     from crawler.queue import facts
     from crawler.queue.keys import RunKeys
     from crawler.store import Store
@@ -351,24 +410,46 @@ def test_facts_drained_into_the_store_equal_the_single_process_store(tmp_path, s
     keys = RunKeys("f1")
     direct = Store(tmp_path / "direct.sqlite")
     for item in _items():
-        facts.store_item(direct, item)
+        store_item(direct, item)  # what StorePipeline does in one process
     direct.commit()
     for item in _items():
         server.rpush(keys.facts, facts.encode(facts.item_fact(item)))
     server.rpush(keys.facts, facts.encode({"k": "axe", "url": "http://s/a.html", "result": {"violations": []}}))
-    server.rpush(keys.facts, facts.encode({"k": "trap", "url": "http://s/cal?m=1"}))
+    server.rpush(keys.facts, facts.encode({"k": "a11y_failure", "url": "http://s/b.html", "reason": "瀏覽器已中止"}))
     drained = Store(tmp_path / "drained.sqlite")
     applier = facts.FactApplier(drained)
-    assert facts.drain_facts(server, keys, applier) == 5 and server.llen(keys.facts) == 0
+    assert facts.drain_facts(server, keys, applier) == 9 and server.llen(keys.facts) == 0
     assert list(drained.iter_pages()) == list(direct.iter_pages())
     assert drained.link_results() == direct.link_results() and drained.sitemap_dates() == direct.sitemap_dates()
+    assert drained.documents() == direct.documents() and drained.documents()["http://s/a.pdf"]["title"] == "申請書"
+    for key in ("trap_skipped", "notices"):
+        assert drained.info(key) == direct.info(key) and drained.info(key)
     assert drained.axe_results() == {"http://s/a.html": {"violations": []}}
-    assert drained.info("trap_skipped") == ["http://s/cal?m=1"]
+    # a browser failure is stored as AccessibilityPipeline stores it: a failed page too
+    failed = {f["url"]: f for f in drained.failed_pages()}
+    assert set(failed) == {"http://s/slow.html", "http://s/b.html"} and failed["http://s/b.html"]["stage"] == "a11y"
     # a batch applied twice (coordinator killed between commit and trim) changes nothing
     for item in _items():
         server.rpush(keys.facts, facts.encode(facts.item_fact(item)))
     facts.drain_facts(server, keys, applier)
     assert drained.page_count() == 1 and list(drained.iter_pages()) == list(direct.iter_pages())
+    assert drained.info("trap_skipped") == direct.info("trap_skipped")
+
+
+def test_nodes_statistics_merge_into_the_runs(tmp_path):
+    from crawler.queue import facts
+    from crawler.store import Store
+
+    applier = facts.FactApplier(Store(tmp_path / "s.sqlite"))
+    for node, opened, blocked, seconds in (("coordinator-a", 3, {"cdn.x": 2}, 9.5), ("worker-b", 4, {"cdn.x": 1,
+                                                                                                  "ads.y": 5}, 7.0)):
+        applier.apply({"k": "node", "node": node, "stats": {
+            "traps": 2, "limited": 1, "a11y": {"opened": opened, "seconds": seconds, "blocked": blocked,
+                                               "interrupted": False}}})
+    stats = applier.store.info("a11y_stats")
+    assert stats["opened"] == 7 and stats["seconds"] == 9.5 and stats["interrupted"] is False
+    assert applier.store.info("a11y_blocked") == {"ads.y": 5, "cdn.x": 3}
+    assert applier.totals("traps") == 4 and applier.totals("limited") == 2  # the guard counts per process
 
 
 def test_a_page_fact_is_compressed(tmp_path):
@@ -392,12 +473,16 @@ def test_any_item_dataclass_travels_bytes_included(monkeypatch):
     assert back == item and isinstance(back, _Doc)
 
 
-def test_facts_never_name_classes_outside_the_project():
+def test_facts_never_name_classes_outside_the_project_nor_other_than_items():
     from crawler.queue import facts
 
     bad = {"k": "item", "item": {"$dc": "subprocess.Popen", "f": {"args": ["true"]}}}
     with pytest.raises(ValueError, match="outside"):
         facts.item_of(bad)
+    # a class of ours whose constructor does things (starts a browser …) is never built from data
+    for path in ("crawler.a11y.A11yRunner", "crawler.queue.redisserver.LocalRedis"):
+        with pytest.raises(ValueError, match="not an item"):
+            facts.item_of({"k": "item", "item": {"$dc": path, "f": {}}})
 
 
 # ---------------------------------------------------------------------------
@@ -470,6 +555,40 @@ def test_browser_stage_audits_jobs_from_redis_and_hands_results_back(tmp_path, s
         # an empty cache of its own: answered from the shared cache, no browser
         again, stats2 = audit_on("machine-2", tmp_path / "cache2.sqlite")
     assert again == results and stats2["opened"] == 0 and stats2["cached"] == 2
+
+
+# ---------------------------------------------------------------------------
+# the document cache across machines
+
+def test_a_304_is_answered_on_any_machine_and_never_asked_for_when_it_could_not_be(tmp_path, server):
+    from crawler.doccache import DocumentCache
+    from crawler.documents import DocumentFacts
+    from crawler.queue.doccache import SharedDocumentCache
+
+    url = "http://s/files/申請書.odt"
+    reading = DocumentFacts(url=url, ext="odt", kind="odf", status="ok",
+                            content_type="application/vnd.oasis.opendocument.text",
+                            sha256="ab" * 32)
+    # last month machine A read it (its own file only: Redis was flushed since)
+    mine = DocumentCache(tmp_path / "a.sqlite")
+    mine.store(url, '"v1"', "Tue, 05 Mar 2024 08:00:00 GMT", reading)
+    a = SharedDocumentCache(server, mine)
+    b = SharedDocumentCache(server, DocumentCache(tmp_path / "b.sqlite"))
+    lonely = SharedDocumentCache(server, None)
+    assert b.conditional_headers(url) == {}  # nobody has told Redis: B would not be able to answer a 304
+    # A builds the request: its reading goes to Redis first, so whoever gets the 304 can answer it
+    assert a.conditional_headers(url) == {"If-None-Match": '"v1"', "If-Modified-Since": "Tue, 05 Mar 2024 08:00:00 GMT"}
+    assert b.conditional_headers(url) == a.conditional_headers(url)
+    got = lonely.on_not_modified(url)
+    assert got is not None and got.to_dict() == reading.to_dict()
+    assert b.on_not_modified(url) is not None and b.local.on_not_modified(url) is not None  # kept on B too
+    # the same bytes under another URL: found by content on another machine
+    other = lonely.lookup_by_hash("ab" * 32, ext="odt", content_type=reading.content_type)
+    assert other is not None and other.status == "ok"
+    assert lonely.lookup_by_hash("cd" * 32, ext="odt", content_type=reading.content_type) is None
+    # failures are never stored (as in the file)
+    assert not b.store("http://s/x.pdf", "", "", DocumentFacts(url="http://s/x.pdf", ext="pdf", kind="pdf", status="failed"))
+    assert b.conditional_headers("http://s/x.pdf") == {}
 
 
 # ---------------------------------------------------------------------------

@@ -5,26 +5,39 @@ SPEC "Command line": `crawl --queue redis://HOST:PORT/DB` and
 to run it.  Nothing here is imported by a run without `--queue`: the redis
 client and scrapy-redis are loaded only by these modules.
 
-Parts (each usable on its own; the integrator wires them into the crawl):
+What the CLI calls (crawler/cli.py):
+
+- `run_crawl(opts, cfg)`: `siteaudit crawl … --queue` — crawler.audit.run_audit
+  with `coordinator.queue_crawl_step` as its crawl step.
+- `run_worker(opts)`: `siteaudit worker`; returns the exit code.
+
+Parts (each usable on its own):
 
 - `settings.queue_settings(redis_url, run_id, …)`: the Scrapy settings that put
-  the frontier, the duplicate filter, the per-host limits and the facts in Redis.
-- `scheduler`: `RunScheduler` / `RunDupeFilter` (scrapy-redis subclasses) with
-  a reliable frontier (leases with a visibility timeout) in `reliable`.
+  the frontier, the duplicate filter, the page budget, the per-host limits
+  and the facts in Redis.
+- `scheduler.RunScheduler` (scrapy-redis subclass) with a reliable frontier
+  (leases with a visibility timeout) in `reliable`; `dupefilter.RunDupeFilter`
+  (AuditDupeFilter's rules, atomic in Redis); `budget.RedisPageBudget`.
+- `spider.QueueSpider`: SiteSpider whose `start` seeds only on the coordinator.
 - `limiter`: the per-host concurrency/delay limiter shared by every process.
-- `facts`: `RedisFactSink` (workers hand facts back) and `drain_facts(store)`.
-- `browser`: the browser stage as its own reliable job queue.
-- `coordinator`: seeds, drains, detects the end; `run_queue_audit`.
-- `worker.run_worker(queue_url, no_a11y, browsers)`: `siteaudit worker`.
+- `facts`: `RedisFactSink` (every process hands facts back) and `drain_facts`.
+- `browser`: the browser stage as its own reliable job queue; `doccache`:
+  the document cache shared across machines.
+- `coordinator`: seeds, drains, shows progress, detects the end.
+- `worker` / `node`: `siteaudit worker` and the process serving one run.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from crawler.queue.errors import QueueLost, QueueUnavailable
 
-__all__ = ["QueueLost", "QueueUnavailable", "check_redis", "queue_settings", "run_worker", "run_queue_audit"]
+__all__ = ["QueueLost", "QueueUnavailable", "check_redis", "queue_settings", "run_crawl", "run_worker",
+           "queue_crawl_step"]
 
 
-def __getattr__(name: str):  # lazy: importing the package must not import redis
+def __getattr__(name: str) -> Any:  # lazy: importing the package must not import redis
     if name == "check_redis":
         from crawler.queue.connection import check_redis
 
@@ -37,8 +50,8 @@ def __getattr__(name: str):  # lazy: importing the package must not import redis
         from crawler.queue.worker import run_worker
 
         return run_worker
-    if name == "run_queue_audit":
-        from crawler.queue.coordinator import run_queue_audit
+    if name in ("run_crawl", "queue_crawl_step"):
+        from crawler.queue import coordinator
 
-        return run_queue_audit
+        return getattr(coordinator, name)
     raise AttributeError(name)

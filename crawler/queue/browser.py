@@ -11,11 +11,17 @@ a process killed mid-audit loses none; its jobs return after the lease.
 
 `BrowserStage` runs in its own thread (never in Scrapy's reactor): it keeps
 at most `2 × browsers` jobs in the A11yRunner (crawler/a11y.py, the same pool
-as a single-process run, with its result cache), extends their leases, and
-when the runner reports a page hands the axe result back as a fact, then acks
-the job.  `A11yRunner` reports only at `finish()`; `StreamingRunner` hooks
-its `_record`/`_record_failure` to learn each result at once, and puts
-`SharedResultCache` in front of its cache.
+as a single-process run, built with the same arguments as
+`crawler.audit.make_a11y_factory`: the edition's axe options, confinement to
+the site, the run's address policy), extends their leases, and when the
+runner reports a page (`on_result`, from a browser thread) hands the axe
+result back as a fact, then acks the job.  The runner's result cache is
+`SharedResultCache` (`result_cache=`): this machine's SQLite file in front of
+the one in Redis.
+
+Stopped early (a signal, the run lost): results that arrive after `abort()`
+are not handed back (they would say "interrupted" for pages nobody failed);
+their jobs go back to the queue for whoever audits them next.
 """
 from __future__ import annotations
 
@@ -74,36 +80,14 @@ class SharedResultCache:
             self.local.close()
 
 
-def _runner_class() -> type:
-    from crawler.a11y import A11yRunner
-
-    class StreamingRunner(A11yRunner):
-        """A11yRunner that also tells `on_done(url, result, reason)` as each
-        page ends, with its result cache shared through Redis."""
-
-        on_done: Any = None
-
-        def __init__(self, *args: Any, shared_cache: Any = None, **kwargs: Any):
-            super().__init__(*args, **kwargs)
-            if shared_cache is not None:
-                self._cache = SharedResultCache(shared_cache, self._cache)  # type: ignore[assignment]
-
-        def _record(self, url: str, result: dict, *, cached: bool) -> None:
-            super()._record(url, result, cached=cached)
-            if self.on_done is not None:
-                self.on_done(url, result, None)
-
-        def _record_failure(self, url: str, reason: str) -> None:
-            super()._record_failure(url, reason)
-            if self.on_done is not None:
-                self.on_done(url, None, reason)
-
-    return StreamingRunner
-
-
 class BrowserStage:
-    def __init__(self, server: Any, keys: RunKeys, node: str, *, tags: Any, browsers: int, locale: str,
-                 cache_path: Path | str | None, lease: float = 60.0, heartbeat: float = 2.0, runner: Any = None):
+    """One node's browsers, fed from the run's job queue (module docstring).
+
+    `runner_kwargs` are A11yRunner's (tags, locale, confinement, options …);
+    `runner` a ready one for tests (then `on_result` must call `_done`)."""
+
+    def __init__(self, server: Any, keys: RunKeys, node: str, *, browsers: int, cache_path: Path | str | None,
+                 lease: float = 60.0, heartbeat: float = 2.0, runner: Any = None, **runner_kwargs: Any):
         self.server = server
         self.keys = keys
         self.node = node
@@ -111,18 +95,21 @@ class BrowserStage:
         self.heartbeat = heartbeat
         self.browsers = max(1, int(browsers))
         self.cap = 2 * self.browsers
+        self._stopping = False  # after abort()/an early close: results are not handed back
         if runner is None:
-            runner = _runner_class()(tags=tags, browsers=self.browsers, locale=locale, cache_path=cache_path,
-                                     shared_cache=server)
+            from crawler.a11y import A11yRunner, ResultCache
+
+            local = ResultCache(cache_path) if cache_path else None
+            runner = A11yRunner(browsers=self.browsers, on_result=self._done,
+                                result_cache=SharedResultCache(server, local), **runner_kwargs)
         self.runner = runner
-        self.runner.on_done = self._done
         self._lock = threading.Lock()
         self._jobs: dict[str, list[str]] = {}  # url -> leases waiting for its result
         self._finished: set[str] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="queue-browser", daemon=True)
         self.done_count = 0
-        self.stats: dict[str, float] = {}
+        self.stats: dict[str, Any] = {}
 
     def start(self) -> BrowserStage:
         self._thread.start()
@@ -172,6 +159,8 @@ class BrowserStage:
 
     def _done(self, url: str, result: dict | None, reason: str | None) -> None:
         """From a browser thread: hand the result back, then ack the job."""
+        if self._stopping:
+            return  # its job goes back to the queue at close()
         fact = ({"k": "axe", "url": url, "result": result} if result is not None
                 else {"k": "a11y_failure", "url": url, "reason": reason})
         data = facts.encode(fact)
@@ -191,14 +180,22 @@ class BrowserStage:
         with contextlib.suppress(Exception):  # else the lease runs out; audited again, same result
             self.queue.ack(leases)
 
-    def close(self, timeout: float | None = None) -> dict[str, float]:
-        """Stop taking jobs, finish the ones taken, return the runner's stats."""
+    def abort(self) -> None:
+        """SIGTERM/SIGINT (safe from a signal handler): stop the browsers now;
+        the jobs taken go back to the queue at close()."""
+        self._stopping = True
+        self._stop.set()
+        self.runner.abort()
+
+    def close(self, timeout: float | None = None) -> dict[str, Any]:
+        """Stop taking jobs, finish the ones taken, return the runner's stats.
+        With a timeout (stopped early) pages not done are given back, not
+        reported failed."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(10)
         if timeout is not None:
-            # Stopped early: pages not done are given back, not reported failed.
-            self.runner.on_done = None
+            self._stopping = True
         outcome = self.runner.finish(timeout=timeout)
         self.stats = dict(outcome.stats)
         with self._lock:
@@ -211,12 +208,18 @@ class BrowserStage:
 
 
 def make_stage(server: Any, keys: RunKeys, node: str, cfg: Any, *, browsers: int | None, cache_path: Any,
-               lease: float, heartbeat: float) -> BrowserStage:
-    """A stage for this node with the run's [accessibility] settings; raises
-    AuditCannotRun (exit 3, says to pass --no-a11y) when no browser is there."""
-    from crawler import a11y
+               lease: float, heartbeat: float, policy: Any = None) -> BrowserStage:
+    """A stage for this node with the run's [accessibility] settings — the
+    runner single-process runs build (crawler.audit.make_a11y_factory);
+    raises AuditCannotRun (exit 3, says to pass --no-a11y) when no browser is there."""
+    from checks.a11y_spec import axe_options
+    from crawler import a11y, netguard
 
     a11y.check_available()
     acc = cfg.accessibility
-    return BrowserStage(server, keys, node, tags=acc.tags, browsers=browsers or acc.browsers, locale=acc.locale,
-                        cache_path=cache_path, lease=lease, heartbeat=heartbeat)
+    policy = policy or netguard.AddressPolicy.for_hosts(cfg.allowed_hosts, allow_private=cfg.links.allow_private)
+    return BrowserStage(server, keys, node, browsers=browsers or acc.browsers, cache_path=cache_path, lease=lease,
+                        heartbeat=heartbeat, tags=acc.effective_tags, locale=acc.locale,
+                        allowed_hosts=cfg.allowed_hosts, subresource_hosts=acc.subresource_hosts,
+                        address_policy=policy, browser_version=a11y.browser_version(),
+                        options=axe_options(acc.spec, acc.level, acc.effective_tags))

@@ -2,9 +2,13 @@
 
 SPEC "crawl --queue": seeds the shared frontier and crawls too; waits until
 the frontier is empty and every worker idle; then judges and writes the
-outputs as usual.  The state store stays on the coordinator's disk; facts
-arrive through Redis (crawler/queue/facts.py) and are drained into it while
-the crawl runs.
+outputs as usual.  `run_crawl(opts, cfg)` is what the CLI calls: it checks
+Redis first (exit 3 before --out is touched) and runs
+`crawler.audit.run_audit` with `queue_crawl_step` as its crawl step, so
+judging, outputs, reports, history, locking and signals are exactly the
+single-process code.  The crawl step fills `<state>/audit.sqlite` like the
+local one: facts arrive through Redis (crawler/queue/facts.py) and are
+drained into it while the crawl runs.
 
 End of the crawl (`CoordinatorExtension`, on each spider_idle of the
 coordinator's own engine): one MULTI snapshot of the frontier (waiting and
@@ -13,19 +17,30 @@ Nothing waiting, nothing leased, no live node busy ⇒ no process can make new
 work (only a lease holder yields requests, and it pushes them before its ack),
 and every fact is in the list (facts before acks).  The run's state becomes
 `finished`; workers' spiders close; the coordinator waits for their last
-facts (browser stats) — a node that stopped beating counts as gone — drains
+facts (statistics) — a node that stopped beating counts as gone — drains
 everything and closes.  Redis away longer than SITEAUDIT_QUEUE_LOST_AFTER ⇒
 close reason `queue_lost`: complete=false, exit 3.
 
-`--resume`: the run id is kept in `<out>/.state/queue.json`; the frontier and
+Progress (SPEC: pages done, queued, rate on stderr): the run's, not this
+process's — pages done as drained into the store, the frontier's waiting and
+leased requests from Redis, the workers alive; and the browser stage's
+results against its jobs.  Same `Stage` display as one process
+(crawler/progress.py).
+
+`--resume`: the run id is kept in `<state>/queue.json`; the frontier and
 the duplicate filter are still in Redis, the facts in the store; the dead
-coordinator's leases are given back at once.
+coordinator's leases are given back at once.  If Redis lost the run
+(restarted without persistence), the frontier is rebuilt from the store as
+one process does on --resume (ResumeMiddleware, the filter seeded with the
+stored URLs, browser jobs for stored pages without a result).
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import logging
-import shutil
+import os
 import sys
 import time
 from pathlib import Path
@@ -44,7 +59,7 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = "queue.json"
 DRAIN_EVERY = 0.5
-PROGRESS_EVERY = 15.0
+STATUS_EVERY = 1.0  # the progress display's look at Redis
 FINISH_GRACE = 30.0  # how long to wait for workers' last facts after the end
 
 
@@ -117,7 +132,7 @@ def run_status(server: Any, keys: RunKeys) -> dict[str, Any]:
 
 
 class CoordinatorExtension:
-    """Drains facts into the store, reports progress, decides when the run is over."""
+    """Drains facts into the store, shows the run's progress, decides when the run is over."""
 
     def __init__(self, crawler: Any):
         from scrapy_redis.connection import get_redis_from_settings
@@ -129,12 +144,20 @@ class CoordinatorExtension:
         self.node = st.get("SITEAUDIT_QUEUE_NODE")
         self.heartbeat = st.getfloat("SITEAUDIT_QUEUE_HEARTBEAT", HEARTBEAT_SECONDS)
         self.progress = st.getbool("SITEAUDIT_QUEUE_PROGRESS", False)
-        self.applier: FactApplier  # made at spider_opened, once the store rides on the spider
+        self.a11y = st.getbool("SITEAUDIT_QUEUE_A11Y", False)
+        self.store_path = st.get("SITEAUDIT_STATE_DB")
+        self.store: Any = None
+        self.applier: FactApplier | None = None
         self.finished_at: float | None = None
-        self.started = time.monotonic()
-        self._last_progress = 0.0
+        self.close_reason: str | None = None
         self._loop: Any = None
+        self._last_status = 0.0
+        self._axe_before = 0
+        self._failed_before = 0
+        self.crawl_stage: Any = None
+        self.browser_stage: Any = None
         self.last_status: dict[str, Any] = {}
+        crawler.queue_coordinator = self  # the crawl step reads close_reason here
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.idle, signal=signals.spider_idle)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
@@ -143,39 +166,68 @@ class CoordinatorExtension:
     def from_crawler(cls, crawler: Any) -> CoordinatorExtension:
         return cls(crawler)
 
-    @property
-    def store(self) -> Any:
-        return self.crawler.spider.store
-
     def opened(self, spider: Any) -> None:
         from scrapy.utils.asyncio import create_looping_call
 
+        from crawler.progress import Stage
+        from crawler.store import Store
+
+        self.store = Store(self.store_path)
         self.applier = FactApplier(self.store)
-        self.crawler.queue_applier = self.applier
+        self._axe_before = len(self.store.axe_urls())
+        self._failed_before = len(self.store.a11y_failures())
+        if self.progress:
+            self.crawl_stage = Stage("爬取")
         self._loop = create_looping_call(self.tick)
         self._loop.start(DRAIN_EVERY, now=False)
 
     def tick(self) -> None:
+        from crawler.pipelines import stop_crawl
+        from crawler.store import DiskFull
+
+        assert self.applier is not None
         try:
             drain_facts(self.server, self.keys, self.applier, limit=2000)
+        except DiskFull:
+            stop_crawl(self.crawler, "disk_full")  # what was not stored stays in Redis: --resume
+            return
         except Exception as e:  # Redis away: the scheduler's watch decides when it is lost
             log.debug("queue: drain: %s", e)
             return
-        if self.progress and time.monotonic() - self._last_progress >= PROGRESS_EVERY:
-            self._last_progress = time.monotonic()
+        if self.progress and time.monotonic() - self._last_status >= STATUS_EVERY:
+            self._last_status = time.monotonic()
             self.report()
 
+    def _live(self, nodes: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in nodes.items()
+                if v.get("age", 99) < 3 * self.heartbeat and v.get("state") not in ("closed", "stopped")}
+
     def report(self) -> None:
+        """The run's progress: pages drained, the frontier in Redis, workers alive."""
+        from crawler.progress import Stage
+
         try:
             s = run_status(self.server, self.keys)
         except Exception:
             return
-        live = [n for n in s["nodes"].values() if n.get("age", 99) < 3 * self.heartbeat and n.get("state") != "closed"]
-        pages = self.store.page_count()
-        rate = pages / max(time.monotonic() - self.started, 1e-6)
-        print(f"[siteaudit] 已檢視 {pages} 頁，佇列 {s['waiting']}，處理中 {s['leased']}，"
-              f"無障礙待測 {s['a11y_waiting'] + s['a11y_leased']}，程序 {len(live)} 個，{rate:.1f} 頁/秒",
-              file=sys.stderr, flush=True)
+        assert self.applier is not None
+        live = self._live(s["nodes"])
+        workers = sum(1 for k in live if k != self.node)
+        frontier = s["waiting"] + s["leased"]
+        if self.crawl_stage is not None:
+            self.crawl_stage.update(self.store.page_count(), queued=frontier,
+                                    extra=f"連結問題 {self.applier.link_problems}，工作程序 {workers} 個")
+            if frontier == 0 and not any(v.get("state") == "busy" for v in live.values()):
+                self.crawl_stage.close()
+                self.crawl_stage = None
+        if self.a11y:
+            done = self._axe_before + self.applier.counts.get("axe", 0)
+            failed = self._failed_before + self.applier.counts.get("a11y_failure", 0)
+            queued = s["a11y_waiting"] + s["a11y_leased"]
+            if self.browser_stage is None and (done or queued):
+                self.browser_stage = Stage("無障礙檢測")
+            if self.browser_stage is not None:
+                self.browser_stage.update(done, queued=queued, extra=f"未完成 {failed}" if failed else "")
 
     def _sched(self) -> Any:
         return getattr(self.crawler, "queue_scheduler", None)
@@ -200,7 +252,6 @@ class CoordinatorExtension:
         waiting_for = [k for k, v in live.items() if v.get("state") not in ("closed",)]
         if waiting_for and time.monotonic() - self.finished_at < FINISH_GRACE:
             raise DontCloseSpider
-        drain_facts(self.server, self.keys, self.applier)
 
     def closed(self, spider: Any, reason: str) -> None:
         if self._loop is not None and self._loop.running:
@@ -209,121 +260,186 @@ class CoordinatorExtension:
         if sched is not None and sched.lost:
             reason = "queue_lost"
         elif reason == "finished" and self.finished_at is None:
-            reason = "shutdown"  # closed before the run's end (a signal, an error)
-        self.store.set_info("close_reason", reason)
-        self.store.commit()
+            reason = "shutdown"  # closed before the run's end (an error)
+        self.close_reason = reason
+        if self.store is None:
+            return
+        try:
+            if reason == "finished" and self.applier is not None:
+                with contextlib.suppress(Exception):  # the crawl step drains again, and decides
+                    drain_facts(self.server, self.keys, self.applier)
+            if self.progress:
+                self.report()
+            for stage in (self.crawl_stage, self.browser_stage):
+                if stage is not None:
+                    stage.close()
+            self.store.commit()
+        finally:
+            self.store.close()
 
 
 def _read_state(path: Path) -> dict[str, Any] | None:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        got = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return got if isinstance(got, dict) and got.get("run") else None
 
 
-def queue_crawl(cfg: Any, out_dir: Path, queue_url: str, *, resume: bool = False, progress: bool = True,
-                cache_path: Path | None = None, with_a11y: bool = True, lease: float = LEASE_SECONDS,
-                heartbeat: float = HEARTBEAT_SECONDS, lost_after: float = LOST_AFTER_SECONDS,
-                browsers: int | None = None) -> Any:
-    """`crawler.audit.crawl` for a queued run: returns the filled state store (open).
+def _resubmit_a11y(server: Any, keys: RunKeys, store: Any) -> int:
+    """Browser jobs for the stored pages without a result (a rebuilt run)."""
+    import hashlib
 
-    Raises QueueUnavailable (Redis not there at start) or QueueLost (Redis
-    gone before any page came back); a run lost later returns the store with
-    close_reason `queue_lost` (complete=false, exit 3)."""
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.settings import Settings
+    done = store.axe_urls()
+    pipe = server.pipeline(transaction=False)
+    n = 0
+    for url in store.page_urls_in_order():
+        html = None if url in done else store.page_html(url)
+        if html is None:
+            continue
+        job = json.dumps({"url": url, "hash": hashlib.sha256(html.encode("utf-8")).hexdigest()})
+        pipe.sadd(keys.a11y_seen, url)
+        pipe.zadd(keys.a11y_jobs[0], {job: n})
+        n += 1
+    pipe.execute()
+    return n
 
-    from crawler import settings as project_settings
-    from crawler.audit import STATE_DIR, _now
+
+def queue_crawl_step(cfg: Any, state_dir: Path, *, resume: bool, progress: bool, a11y_factory: Any,
+                     doc_cache: Path | None, policy: Any = None, queue_url: str, a11y_cache: Path | None = None,
+                     previous_run: str | None = None, lease: float = LEASE_SECONDS,
+                     heartbeat: float = HEARTBEAT_SECONDS, lost_after: float = LOST_AFTER_SECONDS,
+                     browsers: int | None = None) -> Any:
+    """`crawler.audit.run_audit`'s crawl step for a queued run (`local_crawl`'s
+    signature; the rest bound by run_crawl): fills `state_dir/audit.sqlite`
+    and returns a CrawlResult for the whole run.
+
+    Accessibility is on when run_audit made an `a11y_factory` (it checked the
+    browser); the browsers are this node's `BrowserStage`, not the factory's
+    runner.  Raises QueueUnavailable (Redis not there) or QueueLost (Redis
+    gone before any page came back); a run lost later returns close_reason
+    `queue_lost` (complete=false, exit 3)."""
+    from crawler.crawl import CrawlResult
     from crawler.queue.browser import make_stage
     from crawler.queue.connection import check_redis
+    from crawler.queue.session import QueueSession
     from crawler.queue.settings import queue_settings
-    from crawler.queue.spider import QueueSpider
-    from crawler.settings import settings_for
     from crawler.store import Store
 
     server = check_redis(queue_url)
-    state = out_dir / STATE_DIR
-    previous = _read_state(state / STATE_FILE)
-    if not resume:
-        if previous:
-            delete_run(server, previous["run"])  # an unfinished queued run in this --out: start afresh
-        if state.exists():
-            shutil.rmtree(state)
-    state.mkdir(parents=True, exist_ok=True)
-    store = Store(state / "audit.sqlite")
-    if store.info("started") is None:
-        store.set_info("started", _now())
-    run = previous["run"] if (resume and previous) else new_run_id()
+    previous = _read_state(state_dir / STATE_FILE) if resume else None
+    if previous is None and previous_run:
+        with contextlib.suppress(Exception):
+            delete_run(server, previous_run)  # an unfinished queued run in this --out: start afresh
+    run = previous["run"] if previous else new_run_id()
     keys = RunKeys(run)
     node = node_id("coordinator")
-    if resume and previous:
+    rebuild = False
+    if previous:
         # The dead coordinator's leases go back now, not after the timeout.
         for base, queues in ((keys.frontier_base, keys.frontier), (keys.a11y_base, keys.a11y_jobs)):
-            ReliableQueue(server, base, queues, node).requeue_node(previous["node"])
-            ReliableQueue(server, base, queues, node).requeue_node(previous["node"] + "/browser")
-    (state / STATE_FILE).write_text(json.dumps({"run": run, "node": node}), encoding="utf-8")
-    a11y_on = bool(cfg.accessibility.enabled and with_a11y)
+            q = ReliableQueue(server, base, queues, node)
+            q.requeue_node(previous.get("node", ""))
+            q.requeue_node(previous.get("node", "") + "/browser")
+        # Redis lost the run (restarted without persistence, or the run had
+        # ended and its keys gone): rebuild the frontier from the store.
+        rebuild = server.get(keys.config) is None
+        if rebuild:
+            delete_run(server, run)
+    (state_dir / STATE_FILE).write_text(json.dumps({"run": run, "node": node}), encoding="utf-8")
+    a11y_on = a11y_factory is not None
+    store = Store(state_dir / "audit.sqlite")
+    try:
+        store.set_info("queue", {"run": run, "a11y": a11y_on})
+        if rebuild and a11y_on:
+            _resubmit_a11y(server, keys, store)
+        store.commit()
+    finally:
+        store.close()
     stage = None
     if a11y_on:  # before the run is published: no browser is exit 3 with nothing left behind
-        stage = make_stage(server, keys, node, cfg, browsers=browsers,
-                           cache_path=cache_path or (out_dir / ".a11y-cache.sqlite"), lease=lease,
-                           heartbeat=heartbeat).start()
+        stage = make_stage(server, keys, node, cfg, browsers=browsers, cache_path=a11y_cache, lease=lease,
+                           heartbeat=heartbeat, policy=policy).start()
     publish_run(server, keys, cfg, a11y=a11y_on, lease=lease, heartbeat=heartbeat, lost_after=lost_after)
-    store.set_info("queue", {"run": run, "a11y": a11y_on})
-    settings = Settings()
-    settings.setmodule(project_settings, priority="project")
-    settings.update(settings_for(cfg, str(state), progress=False), priority="cmdline")
-    settings.update(queue_settings(queue_url, run, role="coordinator", node=node, a11y=a11y_on, lease=lease,
-                                   heartbeat=heartbeat, lost_after=lost_after), priority="cmdline")
-    settings.set("SITEAUDIT_QUEUE_PROGRESS", progress, priority="cmdline")
-    process = CrawlerProcess(settings)
-    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
-    crawler = process.create_crawler(QueueSpider)
-    process.crawl(crawler, config=cfg, store=store, role="coordinator")
+    session = QueueSession(
+        cfg, state_dir, role="coordinator", stage=stage, resume=resume, progress=False, doc_cache=doc_cache,
+        policy=policy, queue_settings=queue_settings(queue_url, run, role="coordinator", node=node, a11y=a11y_on,
+                                                     lease=lease, heartbeat=heartbeat, lost_after=lost_after,
+                                                     rebuild=rebuild, progress=progress))
+    result = None
+    a11y_stats: dict[str, Any] = {}
     try:
-        process.start()
+        result = session.run()
     finally:
-        stats = stage.close(timeout=None if store.info("close_reason") == "finished" else 0) if stage else {}
-    reason = store.info("close_reason", "shutdown")
-    applier = getattr(crawler, "queue_applier", None) or FactApplier(store)
-    sched = getattr(crawler, "queue_scheduler", None)
-    applier.apply({"k": "node", "node": node, "stats": {
-        "role": "coordinator", "downloaded": getattr(sched, "downloaded", 0),
-        "acked": sched.book.acked if sched is not None else 0,
-        "lost_leases": sched.book.lost if sched is not None else 0, "a11y": stats}})
+        ext = getattr(session.crawler, "queue_coordinator", None)
+        finished = result is not None and not result.stopped_by_signal and getattr(ext, "close_reason", "") == "finished"
+        if stage is not None:
+            a11y_stats = stage.close(timeout=None if finished else 0)
+    assert result is not None  # session.run() returned (else its exception is on its way)
+    reason = str(getattr(ext, "close_reason", None) or result.close_reason)
+    if result.close_reason == "disk_full":
+        reason = "disk_full"
+    sched = getattr(session.crawler, "queue_scheduler", None)
+    store = Store(state_dir / "audit.sqlite")
     try:
-        drain_facts(server, keys, applier)
-        if reason == "finished":
-            delete_run(server, run, keep_state=600)  # workers still polling see "finished"
-    except Exception:
-        if reason == "finished":
-            reason = "queue_lost"
-            store.set_info("close_reason", reason)
+        applier = FactApplier(store)
+        applier.apply({"k": "node", "node": node, "stats": {
+            "role": "coordinator", "downloaded": getattr(sched, "downloaded", 0),
+            "acked": sched.book.acked if sched is not None else 0,
+            "lost_leases": sched.book.lost if sched is not None else 0, "a11y": a11y_stats,
+            "traps": result.trap_skipped_count, "limited": result.limited}})
+        try:
+            drain_facts(server, keys, applier)
+            if reason == "finished":
+                delete_run(server, run, keep_state=600)  # workers still polling see "finished"
+        except Exception:
+            if reason == "finished":
+                reason = "queue_lost"
+        pages = store.page_count()
+        traps, limited = applier.totals("traps"), applier.totals("limited")
+        store.commit()
+    finally:
+        store.close()
     if reason == "queue_lost":
-        store.set_info("incomplete_reasons", [lost_message(lost_after)])
-        if store.page_count() == 0:
-            store.close()
+        print(f"siteaudit: {lost_message(lost_after)}", file=sys.stderr, flush=True)
+        if pages == 0:
             raise QueueLost(lost_message(lost_after))
-    store.commit()
-    return store
+    return CrawlResult(close_reason=reason, trap_skipped_count=traps, limited=limited,
+                       stopped_by_signal=result.stopped_by_signal)
 
 
-def run_queue_audit(cfg: Any, out_dir: Path, as_of: Any, queue_url: str, *, resume: bool = False,
-                    progress: bool = True, history_path: Path | None = None, **queue_opts: Any) -> Any:
-    """`crawler.audit.run_audit` with the crawl step done through the queue.
+def _timing(name: str, default: float) -> float:
+    """Protocol timings from the environment (tests, tuning; docs/scale-out.md)."""
+    from crawler.errors import UsageError
 
-    Until the integrator's crawl/judge/outputs split lands, run_audit calls
-    the module-level `crawl`; it is swapped for the queued one for this call
-    only, so judging and outputs are exactly the single-process code."""
-    from crawler import audit
-
-    def crawl_step(cfg: Any, out_dir: Path, *, resume: bool = False, progress: bool = True, **_: Any) -> Any:
-        return queue_crawl(cfg, out_dir, queue_url, resume=resume, progress=progress, **queue_opts)
-
-    original = audit.crawl
-    audit.crawl = crawl_step  # type: ignore[assignment]
+    raw = os.environ.get(name)
+    if not raw:
+        return default
     try:
-        return audit.run_audit(cfg, out_dir, as_of, resume=resume, progress=progress, history_path=history_path)
-    finally:
-        audit.crawl = original  # type: ignore[assignment]
+        value = float(raw)
+    except ValueError:
+        raise UsageError(f"環境變數 {name} 應為秒數（收到 {raw!r}）") from None
+    if value <= 0:
+        raise UsageError(f"環境變數 {name} 應大於 0（收到 {raw!r}）")
+    return value
+
+
+def run_crawl(opts: Any, cfg: Any) -> Any:
+    """`siteaudit crawl … --queue URL` (crawler/cli.py's CrawlOptions): the
+    audit of crawler/audit.py with the crawl step spread over the queue."""
+    from crawler.audit import STATE_DIR, cache_dir_for, run_audit
+    from crawler.queue.connection import check_redis
+    from reports.history import default_history_path
+
+    check_redis(opts.queue).close()  # exit 3, one line, before --out is touched
+    out = Path(opts.out)
+    previous = None if opts.resume else _read_state(out / STATE_DIR / STATE_FILE)
+    history = opts.history or default_history_path(out)
+    step = functools.partial(
+        queue_crawl_step, queue_url=opts.queue, a11y_cache=cache_dir_for(history, out) / "a11y-cache.sqlite",
+        previous_run=previous["run"] if previous else None,
+        lease=_timing("SITEAUDIT_QUEUE_LEASE", LEASE_SECONDS),
+        heartbeat=_timing("SITEAUDIT_QUEUE_HEARTBEAT", HEARTBEAT_SECONDS),
+        lost_after=_timing("SITEAUDIT_QUEUE_LOST_AFTER", LOST_AFTER_SECONDS))
+    return run_audit(cfg, out, opts.as_of, resume=opts.resume, progress=not opts.quiet, history_path=history,
+                     keep_state=opts.keep_state, crawl_step=step)

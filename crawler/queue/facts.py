@@ -11,24 +11,30 @@ drains them, restarts included.
 - `encode(fact)` / `decode(bytes)`: one fact = zlib-compressed JSON (page
   HTML inside compresses about 5:1; docs/scale-out.md has the numbers).
 - `RedisFactSink`: the item pipeline used instead of StorePipeline in a queued
-  run; every item (PageItem, LinkItem, SitemapItem, and any other item
-  dataclass of crawler/ — documents' too) becomes one fact.
+  run; every item the spider and the guard yield (crawler/items.py:
+  PageItem, LinkItem, SitemapItem, FailedPageItem, NoticeItem, TrapItem,
+  DocumentItem — any item dataclass of crawler/) becomes one fact.
 - `A11yJobPipeline`: each new page becomes one browser-stage job (crawler/queue/browser.py).
-- `drain_facts(server, keys, store)`: the coordinator moves facts into its
-  SQLite store, applying items with StorePipeline's own mapping; read, store,
-  commit, then trim, so a coordinator killed in between applies a batch twice,
-  which the store's URL keys make harmless.
+- `drain_facts(server, keys, applier)`: the coordinator moves facts into its
+  SQLite store: items with `crawler.pipelines.store_item` (the function
+  StorePipeline uses: one place knows the mapping), browser results and
+  failures as AccessibilityPipeline stores them, each node's statistics
+  merged.  Read, store, commit, then trim, so a coordinator killed in between
+  applies a batch twice, which the store's URL keys make harmless.
 """
 from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import importlib
 import json
 import zlib
-from types import SimpleNamespace
 from typing import Any
 
+from checks.model import LinkOutcome
+from crawler.items import LinkItem, PageItem
+from crawler.pipelines import store_a11y_failure, store_item
 from crawler.queue.keys import RunKeys
 
 # Only item classes from these packages are rebuilt from Redis data.
@@ -51,10 +57,16 @@ def _default(v: Any) -> Any:
 
 
 def _load_class(path: str) -> Any:
+    """A dataclass of crawler/ or checks/ named by a fact; anything else is
+    refused: a class whose constructor does more than keep its fields (a
+    browser pool, a server) must never be built from data read off the network."""
     if not path.startswith(ITEM_MODULES):
         raise ValueError(f"fact names a class outside crawler/checks: {path}")
     module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+    cls = getattr(importlib.import_module(module), name, None)
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        raise ValueError(f"fact names a class that is not an item dataclass: {path}")
+    return cls
 
 
 def _hook(d: dict[str, Any]) -> Any:
@@ -152,10 +164,6 @@ class A11yJobPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
-        import hashlib
-
-        from crawler.items import PageItem
-
         if isinstance(item, PageItem):
             job = json.dumps({"url": item.url, "hash": hashlib.sha256(item.html.encode("utf-8")).hexdigest()})
             keys = [self.keys.a11y_seen, self.keys.a11y_jobs[0], f"{self.keys.a11y_base}:seq"]
@@ -171,51 +179,61 @@ class A11yJobPipeline:
 # ---------------------------------------------------------------------------
 # the coordinator's side
 
-def store_item(store: Any, item: Any) -> None:
-    """Apply one item with StorePipeline's own mapping (one place knows it)."""
-    from crawler.pipelines import StorePipeline
-
-    pipe = StorePipeline()
-    pipe.crawler = SimpleNamespace(spider=SimpleNamespace(store=store))  # type: ignore[attr-defined]
-    pipe.process_item(item)
-
-
 class FactApplier:
-    """Applies facts to the store; keeps the run-level ones (traps, node stats)."""
+    """Applies facts to the store; merges the nodes' statistics; counts what
+    it applied (the coordinator's progress display)."""
 
     def __init__(self, store: Any):
         self.store = store
-        self.traps: list[str] = list(store.info("trap_skipped", []) or [])
         self.nodes: dict[str, dict[str, Any]] = dict(store.info("queue_nodes", {}) or {})
         self.counts: dict[str, int] = {}
+        self.pages = 0  # PageItems applied (a page delivered twice counts twice: rare)
+        self.link_problems = 0
 
     def apply(self, fact: dict[str, Any]) -> None:
         kind = str(fact.get("k"))
         self.counts[kind] = self.counts.get(kind, 0) + 1
         st = self.store
         if kind == "item":
-            store_item(st, item_of(fact))
+            item = item_of(fact)
+            store_item(st, item)
+            if isinstance(item, PageItem):
+                self.pages += 1
+            elif isinstance(item, LinkItem) and item.result.outcome in (LinkOutcome.broken, LinkOutcome.unreachable):
+                self.link_problems += 1
         elif kind == "axe":
             st.add_axe(fact["url"], fact["result"])
         elif kind == "a11y_failure":
-            st.add_a11y_failure(fact["url"], fact["reason"])
-        elif kind == "trap":
-            if fact["url"] not in self.traps and len(self.traps) < 200:
-                self.traps.append(fact["url"])
-                st.set_info("trap_skipped", self.traps)
+            store_a11y_failure(st, fact["url"], fact["reason"])
         elif kind == "node":
             self.nodes[fact["node"]] = {**self.nodes.get(fact["node"], {}), **fact.get("stats", {})}
             st.set_info("queue_nodes", self.nodes)
-            st.set_info("a11y_stats", merged_a11y_stats(self.nodes.values()))
+            stats = merged_a11y_stats(self.nodes.values())
+            if stats:
+                st.set_info("a11y_stats", stats)
+                st.set_info("a11y_blocked", stats.get("blocked", {}))
+
+    def totals(self, key: str) -> int:
+        """A per-node count summed over the run's nodes (traps, limited, …)."""
+        return sum(int(n.get(key) or 0) for n in self.nodes.values())
 
 
-def merged_a11y_stats(nodes: Any) -> dict[str, float]:
-    """One run's browser stats from every node's: sums, and the longest wall time."""
-    out: dict[str, float] = {}
+def merged_a11y_stats(nodes: Any) -> dict[str, Any]:
+    """One run's browser stats from every node's (A11yOutcome.stats): counts
+    summed, the longest wall time, blocked hosts summed, interrupted if any."""
+    out: dict[str, Any] = {}
     for n in nodes:
         for k, v in (n.get("a11y") or {}).items():
-            if isinstance(v, (int, float)):
+            if isinstance(v, bool):
+                out[k] = bool(out.get(k)) or v
+            elif isinstance(v, (int, float)):
                 out[k] = max(out.get(k, 0), v) if k == "seconds" else round(out.get(k, 0) + v, 3)
+            elif isinstance(v, dict):
+                merged = out.setdefault(k, {})
+                for host, count in v.items():
+                    merged[host] = merged.get(host, 0) + count
+    if isinstance(out.get("blocked"), dict):
+        out["blocked"] = dict(sorted(out["blocked"].items()))
     return out
 
 

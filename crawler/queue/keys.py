@@ -5,8 +5,9 @@ Two audits on one Redis never mix: each run's keys are
 `siteaudit:{RUN}:…`.  The braces are a Redis Cluster hash tag, so all keys
 of a run live in one slot and the Lua scripts may touch several of them.
 `siteaudit:runs` (a sorted set, run id -> start time) is how a worker finds
-runs to serve; `siteaudit:a11ycache:<key>` the accessibility results shared
-by all runs.  Nothing else outlives a run.
+runs to serve; `siteaudit:a11ycache:<key>` the accessibility results and
+`siteaudit:doccache:…` the document readings shared by all runs.  Nothing
+else outlives a run.
 """
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ RUNS = b"siteaudit:runs"
 # machine gets its job); kept RESULT_CACHE_DAYS days
 RESULT_CACHE = "siteaudit:a11ycache:"
 RESULT_CACHE_DAYS = 70
+# document readings by URL and by content (crawler/queue/doccache.py), shared
+# the same way: a 304 answered on any machine, whichever machine read it last month
+DOC_CACHE = "siteaudit:doccache:"
 
 
 def new_run_id() -> str:
@@ -70,12 +74,8 @@ class RunKeys:
         return self.k("dupefilter")
 
     @property
-    def requested(self) -> str:  # the spider's url -> method memory (GET covers HEAD)
-        return self.k("requested")
-
-    @property
-    def pages_scheduled(self) -> str:
-        return self.k("pages_scheduled")
+    def page_budget(self) -> str:  # max_pages: pages let out so far (crawler/queue/budget.py)
+        return self.k("page_budget")
 
     @property
     def facts(self) -> str:

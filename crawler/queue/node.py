@@ -5,8 +5,11 @@ serves: a fresh process per run, so each run gets a fresh Scrapy reactor, its
 own config and a clean memory, and a crash in one run never takes the worker
 down.  It reads the run's config from Redis (the coordinator published it),
 crawls what the frontier gives it with the same spider and settings as the
-coordinator, runs the browser stage unless `--no-a11y`, and when the run is
-over hands back its stats and says "closed".
+coordinator (crawler/queue/session.py: the same CrawlSession as one
+process), runs the browser stage unless `--no-a11y`, reads documents with
+this machine's document cache behind the shared one, and when the run is
+over hands back its statistics (the guard's trap and limit counts among
+them: the guard counts per process) and says "closed".
 
 Exit codes: 0 the run ended (or was already over), 3 Redis lost or the
 browser missing, 2 bad arguments.
@@ -15,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 import tempfile
@@ -26,13 +28,20 @@ from crawler.errors import AuditCannotRun
 from crawler.queue.keys import RunKeys, node_id
 
 
+def _cache_home() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "siteaudit"
+
+
 def default_cache_path() -> Path:
     """The worker machine's own accessibility cache (results keyed by content)."""
     env = os.environ.get("SITEAUDIT_A11Y_CACHE")
-    if env:
-        return Path(env)
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "siteaudit" / "a11y-cache.sqlite"
+    return Path(env) if env else _cache_home() / "a11y-cache.sqlite"
+
+
+def default_doc_cache_path() -> Path:
+    """The worker machine's own document cache (readings by URL and content)."""
+    env = os.environ.get("SITEAUDIT_DOC_CACHE")
+    return Path(env) if env else _cache_home() / "documents.sqlite"
 
 
 def published(server: Any, keys: RunKeys) -> dict[str, Any] | None:
@@ -47,18 +56,13 @@ def config_from(blob: dict[str, Any]) -> Any:
 
 
 def run_node(queue_url: str, run: str, *, no_a11y: bool = False, browsers: int | None = None,
-             cfg: Any = None, cache_path: Path | None = None) -> int:
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.settings import Settings
-
-    from crawler import settings as project_settings
+             cfg: Any = None, cache_path: Path | None = None, doc_cache: Path | None = None) -> int:
     from crawler.queue.browser import make_stage
     from crawler.queue.connection import check_redis
     from crawler.queue.facts import encode
     from crawler.queue.scheduler import beat_node
+    from crawler.queue.session import QueueSession
     from crawler.queue.settings import queue_settings
-    from crawler.queue.spider import QueueSpider
-    from crawler.settings import settings_for
 
     server = check_redis(queue_url)
     keys = RunKeys(run)
@@ -74,32 +78,45 @@ def run_node(queue_url: str, run: str, *, no_a11y: bool = False, browsers: int |
     if a11y_run and not no_a11y:
         stage = make_stage(server, keys, node, cfg, browsers=browsers, cache_path=cache_path or default_cache_path(),
                            lease=lease, heartbeat=heartbeat).start()
-    settings = Settings()
-    settings.setmodule(project_settings, priority="project")
+    documents = (doc_cache or default_doc_cache_path()) if cfg.attachments.documents else None
+    result = None
+    stats: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="siteaudit-worker-") as tmp:
-        settings.update(settings_for(cfg, tmp, progress=False), priority="cmdline")
-        settings.update(queue_settings(queue_url, run, role="worker", node=node, a11y=a11y_run, lease=lease,
-                                       heartbeat=heartbeat, lost_after=lost_after), priority="cmdline")
-        process = CrawlerProcess(settings)
-        logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
-        crawler = process.create_crawler(QueueSpider)
-        process.crawl(crawler, config=cfg, role="worker")
+        session = QueueSession(cfg, Path(tmp), role="worker", stage=stage, progress=False, doc_cache=documents,
+                               queue_settings=queue_settings(queue_url, run, role="worker", node=node, a11y=a11y_run,
+                                                             lease=lease, heartbeat=heartbeat,
+                                                             lost_after=lost_after))
         try:
-            process.start()
+            result = session.run()
         finally:
-            sched = getattr(crawler, "queue_scheduler", None)
+            sched = getattr(session.crawler, "queue_scheduler", None)
             lost = bool(sched is not None and sched.lost)
             finished = server_state(server, keys) == b"finished"
-            stats = stage.close(timeout=None if finished else 0) if stage else {}
+            if stage is not None:
+                stats = stage.close(timeout=None if finished and not session.stop_requested.is_set() else 0)
+            _log_to_stderr(Path(tmp) / "crawl.log")
     book = sched.book if sched is not None else None  # (a scheduler is falsy when its frontier is empty)
     info = {"role": "worker", "downloaded": getattr(sched, "downloaded", 0), "acked": getattr(book, "acked", 0),
-            "lost_leases": getattr(book, "lost", 0), "a11y": stats, "host": os.uname().nodename, "pid": os.getpid()}
+            "lost_leases": getattr(book, "lost", 0), "a11y": stats, "host": os.uname().nodename, "pid": os.getpid(),
+            "traps": result.trap_skipped_count if result else 0, "limited": result.limited if result else 0}
     try:
         server.rpush(keys.facts, encode({"k": "node", "node": node, "stats": info}))
         beat_node(server, keys, node, {**info, "state": "closed"})
     except Exception:
         lost = True
     return 3 if lost else 0
+
+
+def _log_to_stderr(path: Path) -> None:
+    """The crawl's warnings (CrawlSession logs to a file in the node's
+    temporary state) go to the worker's stderr: a service's journal."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    if text.strip():
+        sys.stderr.write(text if text.endswith("\n") else text + "\n")
+        sys.stderr.flush()
 
 
 def server_state(server: Any, keys: RunKeys) -> bytes | None:

@@ -43,7 +43,7 @@ def redis_errors() -> tuple[type[BaseException], ...]:
 def _reactor_soon(fn: Callable[[], Any]) -> None:
     from twisted.internet import reactor
 
-    reactor.callLater(0, fn)  # type: ignore[attr-defined,arg-type]
+    reactor.callLater(0, fn)  # type: ignore[arg-type]
 
 
 class Outbox:

@@ -25,7 +25,8 @@ The ack/reap race is harmless by design: a lease reaped while its slow holder
 was finishing gets done twice, and facts are keyed by URL in the state store
 (page INSERT OR IGNORE, link/axe results replaced by the same outcome), so the
 second copy changes nothing; the requests it yields again are dropped by the
-duplicate filter.  An ack of a reaped lease is a no-op.
+duplicate filter (crawler/queue/dupefilter.py, which pushes with the same
+score).  An ack of a reaped lease is a no-op.
 """
 from __future__ import annotations
 
@@ -38,15 +39,6 @@ _PUSH = """
 local seq = redis.call('INCR', KEYS[2])
 redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) * 4294967296 + seq, ARGV[2])
 return seq
-"""
-
-# KEYS: queue, seq, fingerprints ; ARGV: -priority, data, fingerprint — the
-# duplicate filter's check and the push in one round trip
-_PUSH_NEW = """
-if redis.call('SADD', KEYS[3], ARGV[3]) == 0 then return 0 end
-local seq = redis.call('INCR', KEYS[2])
-redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) * 4294967296 + seq, ARGV[2])
-return 1
 """
 
 # KEYS: processing, data, meta, seq, queue1..queueN ; ARGV: node, lease_ms, mask ("1"/"0" per queue)
@@ -147,7 +139,6 @@ class ReliableQueue:
         self.meta = f"{base}:lease:meta"
         self.seq = f"{base}:seq"
         self._push = server.register_script(_PUSH)
-        self._push_new = server.register_script(_PUSH_NEW)
         self._pop = server.register_script(_POP)
         self._ack = server.register_script(_ACK)
         self._extend = server.register_script(_EXTEND)
@@ -159,12 +150,6 @@ class ReliableQueue:
 
     def push(self, data: bytes, priority: int = 0, queue: int = 0, pipe: Any = None) -> None:
         self._push(keys=[self.queues[queue], self.seq], args=[-int(priority), data], client=pipe or self.server)
-
-    def push_new(self, data: bytes, fingerprint: str, fingerprints: str, priority: int = 0, queue: int = 0,
-                 pipe: Any = None) -> Any:
-        """Push unless `fingerprint` is in the set `fingerprints` already (then 0)."""
-        return self._push_new(keys=[self.queues[queue], self.seq, fingerprints],
-                              args=[-int(priority), data, fingerprint], client=pipe or self.server)
 
     def pop(self, allow: Sequence[bool] | None = None) -> tuple[str, bytes] | None:
         mask = "".join("1" if a else "0" for a in (allow or [True] * len(self.queues)))

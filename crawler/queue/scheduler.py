@@ -9,9 +9,9 @@
   to the frontier and hands the lease over in the same step.
 - `FrontierQueue(scrapy_redis.queue.PriorityQueue)`: two sorted sets (pages,
   everything else) behind one reliable queue; tagged-JSON entries.
-- `RunDupeFilter(scrapy_redis.dupefilter.RFPDupeFilter)`: the run's method+URL
-  fingerprints in Redis, never cleared on close (a coordinator restarted
-  with --resume keeps them).
+- The duplicate filter is `RunDupeFilter` (crawler/queue/dupefilter.py):
+  AuditDupeFilter's rules on the run's Redis set; its decision and the push
+  are one script, sent with the outbox's batch.
 - Heartbeats (every SITEAUDIT_QUEUE_HEARTBEAT s): extend this node's leases,
   re-queue expired ones of dead nodes, publish the node's state (busy/idle)
   for the coordinator's end-of-run check, retry writes held while Redis was
@@ -19,12 +19,13 @@
   SITEAUDIT_QUEUE_LOST_AFTER seconds without Redis.
 
 Compatibility (scrapy-redis 0.9.1 on Scrapy 2.13–2.19): the Scheduler,
-dupefilter and queue classes work as they are (Scrapy checks the scheduler by
-duck typing; `Request.to_dict`/`request_from_dict` keep their signatures); its
+and queue classes work as they are (Scrapy checks the scheduler by duck
+typing; `Request.to_dict`/`request_from_dict` keep their signatures); its
 RedisSpider does not (it relies on `start_requests` and
 `engine.crawl(request, spider=…)`, both gone) and is not used.  Overridden:
-`open` (our queue needs the node id and lease), `enqueue_request` (lease hand-
-over), `next_request` (leases; scrapy-redis's blocking pop would block the
+`open` (our queue needs the node id and lease; the dupefilter is built from
+the crawler), `enqueue_request` (lease hand-over; dedupe and push in one
+script), `next_request` (leases; scrapy-redis's blocking pop would block the
 asyncio reactor), `close` (give leases back), request encoding (callback names
 found without `inspect.getmembers` over the spider on every push).
 """
@@ -42,10 +43,10 @@ from typing import Any
 from scrapy import signals
 from scrapy.http import Request
 from scrapy.utils.request import request_from_dict
-from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
+from crawler.queue.dupefilter import RunDupeFilter
 from crawler.queue.keys import RunKeys
 from crawler.queue.outbox import Outbox, redis_errors
 from crawler.queue.reliable import ReliableQueue
@@ -130,10 +131,13 @@ def _tracked(book: LeaseBook, lease: str, output: Any) -> Any:
 
 
 def _end(book: LeaseBook, lease: str, error: BaseException | None) -> None:
-    """The callback is over.  Redis failing inside it: no ack — the lease runs
-    out and the request is done again.  Any other error: as in one process,
-    the page's facts are lost and Scrapy logs it; the lease ends."""
-    if error is not None and isinstance(error, redis_errors()):
+    """The callback is over.  Redis failing inside it, or its output abandoned
+    while Redis is known to be away (a middleware below it, e.g. the page
+    budget, could not reach Redis): no ack — the lease runs out and the
+    request is done again.  Any other error: as in one process, the page's
+    facts are lost and Scrapy logs it; the lease ends."""
+    if error is not None and (isinstance(error, redis_errors())
+                              or (isinstance(error, GeneratorExit) and book.outbox.down_since is not None)):
         book.release(lease)
     else:
         book.close(lease)
@@ -232,28 +236,6 @@ class FrontierQueue(PriorityQueue):
         self.server.delete(*self.reliable.all_keys())
 
 
-class RunDupeFilter(RFPDupeFilter):
-    """scrapy-redis's fingerprint set, keyed by the run, kept on close."""
-
-    @classmethod
-    def from_spider(cls, spider: Any) -> RunDupeFilter:
-        return cls._for(spider.settings)
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> RunDupeFilter:
-        return cls._for(crawler.settings)
-
-    @classmethod
-    def _for(cls, settings: Any) -> RunDupeFilter:
-        from scrapy_redis.connection import get_redis_from_settings
-
-        return cls(get_redis_from_settings(settings), key=run_keys(settings).dupefilter,
-                   debug=settings.getbool("DUPEFILTER_DEBUG"))
-
-    def close(self, reason: str = "") -> None:
-        pass  # the run's fingerprints outlive this process (workers, --resume)
-
-
 class RunScheduler(Scheduler):
     """scrapy-redis's Scheduler with leases, heartbeats and a lost-Redis watch."""
 
@@ -271,8 +253,10 @@ class RunScheduler(Scheduler):
     lost: bool
     downloaded: int
     extra_state: dict[str, Any]  # other parts of the node add to its heartbeat
-    df: Any
+    df: RunDupeFilter
     queue: FrontierQueue
+    budgeted: bool  # max_pages is set: page requests took a unit of the run's budget
+    pages_let_out: set[str]  # page URLs this process's guard counted once (the budget's units)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> RunScheduler:
@@ -310,7 +294,20 @@ class RunScheduler(Scheduler):
         self.spider = spider
         self.queue = FrontierQueue(self.server, spider, self.queue_key, self.serializer, reliable=self.reliable)
         if not self.df:
-            self.df = load_object(self.dupefilter_cls).from_spider(spider)
+            self.df = load_object(self.dupefilter_cls).from_crawler(self.crawler)
+        cfg = getattr(spider, "cfg", None)
+        self.budgeted = bool(cfg is not None and cfg.crawl.max_pages)
+        self.pages_let_out = set()
+        st = self.crawler.settings
+        if self.budgeted and st.getbool("SITEAUDIT_RESUME") and st.get("SITEAUDIT_STATE_DB"):
+            # the guard counts the stored pages as its own (ScopeGuardMiddleware.restore)
+            from crawler.store import Store
+
+            store = Store(st.get("SITEAUDIT_STATE_DB"), readonly=True)
+            try:
+                self.pages_let_out = store.page_urls()
+            finally:
+                store.close()
         self._start_loops()
         self.beat()
 
@@ -360,10 +357,16 @@ class RunScheduler(Scheduler):
         if request.dont_filter:
             self.outbox.run(lambda pipe: self.reliable.push(data, prio, kind, pipe=pipe))
         else:
-            # scrapy-redis's fingerprint (method, canonical URL, body) in the
-            # run's set, checked and pushed in one script
-            fp = self.df.request_fingerprint(request)
-            self.outbox.run(lambda pipe: self.reliable.push_new(data, fp, self.df.key, prio, kind, pipe=pipe))
+            # The run's duplicate filter decides and the push happens in one
+            # script.  A page request the guard counted against max_pages
+            # (the first of its URL from this process) gives its unit back if
+            # another process had asked for the URL already.
+            give_back = False
+            if self.budgeted and kind == 0 and request.url not in self.pages_let_out:
+                self.pages_let_out.add(request.url)
+                give_back = True
+            queue, seq = self.reliable.queues[kind], self.reliable.seq
+            self.outbox.run(lambda pipe: self.df.push_if_new(pipe, queue, seq, prio, data, request, give_back))
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
         return True

@@ -52,15 +52,17 @@ def next_run(server: Any, skip: set[str]) -> str | None:
     return None
 
 
-def run_worker(queue_url: str, no_a11y: bool = False, browsers: int | None = None, cfg: Any = None, *,
-               max_runs: int | None = None, poll: float = POLL_SECONDS,
+def run_worker(opts: Any, *, cfg: Any = None, max_runs: int | None = None, poll: float = POLL_SECONDS,
                should_stop: Callable[[], bool] | None = None) -> int:
-    """Serve runs from `queue_url` until stopped; returns the exit code.
+    """Serve runs until stopped; returns the exit code (crawler/cli.py's
+    `worker`: `opts` is its WorkerOptions — queue, no_a11y, browsers).
 
     `cfg` (a Config) replaces the config each coordinator publishes — for a
     worker that must use, say, other browser settings; normally None.
     `max_runs` stops after that many runs (tests, batch jobs)."""
     from crawler.queue.connection import check_redis
+
+    queue_url, no_a11y, browsers = opts.queue, bool(opts.no_a11y), opts.browsers
 
     try:
         server = check_redis(queue_url, worker=True)
