@@ -469,24 +469,51 @@ def test_redis_missing_is_exit_3_with_one_chinese_line(sample, tmp_path):
 
 
 @pytest.mark.slow
-def test_redis_lost_mid_run_is_an_incomplete_run(generated, tmp_path):
-    site, ext = generated
-    site.reset(), ext.reset()
+def test_redis_lost_mid_run_is_an_incomplete_run_and_resume_rebuilds_it(sample, sample_base, tmp_path):
+    """Redis gone mid-run: exit 3, complete=false.  Redis back without its
+    data (no persistence): --resume rebuilds the frontier from the state
+    store, as one process does, and the audit equals the single run's."""
+    site, cfg = sample, str(SAMPLE / "_site.toml")
+    base, _, _ = sample_base
+    site.reset()
     old_delay, site.delay = site.delay, 0.1  # a slow site: the crawl is still going when Redis goes
     try:
         with LocalRedis() as r:
-            proc = subprocess.Popen(coordinator_cmd(r.url, site.url("/"), tmp_path / "audit"), cwd=ROOT,
-                                    env={**ENV, "SITEAUDIT_QUEUE_LOST_AFTER": "2"}, stdout=subprocess.PIPE,
+            proc = subprocess.Popen(coordinator_cmd(r.url, site.url("/"), tmp_path / "audit", "--config", cfg),
+                                    cwd=ROOT, env={**ENV, "SITEAUDIT_QUEUE_LOST_AFTER": "2"}, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True)
             _wait_for(lambda: len(site.snapshot()[0]) > 20, 60, "the crawl under way")
             r.stop()
             out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 3, err[-2000:]
+            lost = json.loads((tmp_path / "audit" / "run.json").read_text(encoding="utf-8"))
+            assert lost["complete"] is False and lost["close_reason"] == "queue_lost"
+            assert "未完成" in err and "--resume" in err
+            site.delay = old_delay
+            r.start()  # the same server, empty
+            again = queued(r.url, site.url("/"), tmp_path / "audit", "--config", cfg, "--resume")
     finally:
         site.delay = old_delay
-    assert proc.returncode == 3, err[-2000:]
-    run = json.loads((tmp_path / "audit" / "run.json").read_text(encoding="utf-8"))
-    assert run["complete"] is False and run["close_reason"] == "queue_lost"
-    assert "未完成" in err
+    assert_same_audit(base, again)
+
+
+@pytest.mark.slow
+def test_max_pages_holds_for_the_whole_run(redis_url, sample, tmp_path):
+    """One budget in Redis: never more pages than max_pages across processes,
+    and a page met by several processes counts once (the budget fills up)."""
+    sample.reset()
+    w = Worker(redis_url, "--no-a11y", log=tmp_path / "w.log")
+    try:
+        time.sleep(1.0)
+        run = queued(redis_url, sample.url("/"), tmp_path / "audit", "--config", str(SAMPLE / "_site.toml"),
+                     "--max-pages", "40")
+    finally:
+        w.stop()
+    assert run.code == 0, run.stderr[-2000:]
+    assert len(run.pages) == 40 and run.run["limited"]["max_pages"] == 40 and run.run["complete"] is True
+    hits, _ = sample.snapshot()
+    assert sum(1 for (m, _), n in hits.items() if m == "GET" and n) >= 40
+    assert sum(1 for n in nodes_of_run(run).values() if n.get("downloaded")) == 2
 
 
 @pytest.mark.slow

@@ -206,11 +206,13 @@ class CoordinatorExtension:
         """The run's progress: pages drained, the frontier in Redis, workers alive."""
         from crawler.progress import Stage
 
+        assert self.applier is not None
         try:
             s = run_status(self.server, self.keys)
-        except Exception:
+        except Exception:  # Redis away: what the store has is still news
+            if self.crawl_stage is not None:
+                self.crawl_stage.update(self.store.page_count())
             return
-        assert self.applier is not None
         live = self._live(s["nodes"])
         workers = sum(1 for k in live if k != self.node)
         frontier = s["waiting"] + s["leased"]

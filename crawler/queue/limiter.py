@@ -20,6 +20,10 @@ each download and gives it back when the response or the error comes:
 
 A request that cannot go waits (asyncio sleep, backing off 10 → 200 ms, woken
 at once when this process frees a slot of that host).  Times are Redis's clock.
+When the run is lost (Redis gone past the grace period) the waiting requests
+are abandoned (`RunLostError`: no errback runs, no fact is made of them, their
+leases are not acked), so the crawl can close instead of waiting for a Redis
+that is not there.
 `SharedRobotsTxtMiddleware` lets one process fetch each robots.txt and the
 others read it from Redis, so a site sees one robots.txt request per run.
 """
@@ -35,6 +39,7 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 
@@ -66,6 +71,10 @@ return #KEYS
 """
 
 MIN_WAIT, MAX_WAIT = 0.005, 0.05  # a host's pump polls Redis at most every 5–50 ms while its slots are full
+
+
+class RunLostError(IgnoreRequest):
+    """A request abandoned because the run is lost: not a fact about its URL."""
 
 
 class _HostWaiters:
@@ -173,6 +182,13 @@ class SharedHostLimiter:
                 if host.queue[0].done():  # cancelled (the crawl is closing)
                     host.queue.popleft()
                     continue
+                sched = getattr(self.crawler, "queue_scheduler", None)
+                if sched is not None and sched.lost:
+                    while host.queue:
+                        fut = host.queue.popleft()
+                        if not fut.done():
+                            fut.set_exception(RunLostError("queue lost"))
+                    break
                 try:
                     token, hint = self.limiter.try_acquire(key, limit, delay)
                 except Exception:  # Redis away: keep waiting; the scheduler's watch decides

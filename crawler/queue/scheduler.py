@@ -384,7 +384,7 @@ class RunScheduler(Scheduler):
         lease = request.meta[LEASE]
         self.book.open(lease)
         request.callback = self._wrap(request.callback or self.spider._parse, lease)
-        request.errback = self._wrap(request.errback or _noop_errback, lease)
+        request.errback = self._wrap(request.errback or _noop_errback, lease, errback=True)
         if self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
@@ -402,10 +402,15 @@ class RunScheduler(Scheduler):
         except self._errors:
             return -1
 
-    def _wrap(self, func: Any, lease: str) -> Any:
+    def _wrap(self, func: Any, lease: str, errback: bool = False) -> Any:
+        from crawler.queue.limiter import RunLostError
+
         book = self.book
 
         def tracked(result: Any, **kwargs: Any) -> Any:
+            if errback and isinstance(getattr(result, "value", None), RunLostError):
+                book.release(lease)  # abandoned with the run: no fact, no ack
+                return None
             try:
                 out = func(result, **kwargs)
             except BaseException as e:
