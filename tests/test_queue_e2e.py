@@ -498,6 +498,31 @@ def test_redis_lost_mid_run_is_an_incomplete_run_and_resume_rebuilds_it(sample, 
 
 
 @pytest.mark.slow
+def test_sigterm_stops_the_coordinator_within_seconds_even_with_redis_away(generated, tmp_path):
+    """Requests waiting for a host slot in Redis (documents: 2 at a time, and
+    every page links two) do not hold the stop up."""
+    sample, ext = generated
+    sample.reset(), ext.reset()
+    old_delay, sample.delay = sample.delay, 0.05
+    try:
+        with LocalRedis() as r:
+            proc = subprocess.Popen(coordinator_cmd(r.url, sample.url("/"), tmp_path / "audit"), cwd=ROOT, env=ENV,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            _wait_for(lambda: sum(1 for m, u in sample.snapshot()[0] if "/files/" in u) > 3, 60,
+                      "documents being fetched")
+            r.stop()
+            time.sleep(1.0)
+            t0 = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=60)
+            took = time.monotonic() - t0
+    finally:
+        sample.delay = old_delay
+    assert proc.returncode == 3 and took < 10, (took, err[-2000:])
+    assert "--resume" in err and (tmp_path / "audit" / ".state" / "audit.sqlite").exists()
+
+
+@pytest.mark.slow
 def test_max_pages_holds_for_the_whole_run(redis_url, sample, tmp_path):
     """One budget in Redis: never more pages than max_pages across processes,
     and a page met by several processes counts once (the budget fills up)."""

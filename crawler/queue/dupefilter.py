@@ -16,6 +16,12 @@ script, inside the outbox's MULTI (crawler/queue/outbox.py).  The same
 script gives back the `max_pages` budget a page request took when the URL
 turns out to be another process's already (crawler/queue/budget.py).
 
+Each process also remembers what it has sent (`known_seen`): the Redis set
+only ever grows, so a request this process already pushed (or already saw
+refused) is a duplicate without asking — the 150 menu links of every page
+are not serialised and shipped to Redis again and again, only the first
+time this process meets each URL.
+
 Never cleared on close: the fingerprints outlive every process of the run
 (workers come and go; the coordinator may `--resume`).  On a resumed run
 whose Redis lost the run (restarted without persistence) the filter is
@@ -74,6 +80,9 @@ class RunDupeFilter(AuditDupeFilter):
         self.budget_key = budget_key
         self._seen_script = server.register_script(_SEEN)
         self._push_script = server.register_script(_PUSH_IF_NEW)
+        # keys this process knows to be in the run's set (GET keys), or covered
+        # there (HEAD keys: the HEAD is in the set, or the GET that covers it)
+        self._known: set[bytes] = set()
         if seen_urls:
             self.seed(seen_urls)
 
@@ -105,14 +114,29 @@ class RunDupeFilter(AuditDupeFilter):
         for i in range(0, len(batch), 1000):
             self.server.sadd(self.key, *batch[i:i + 1000])
 
-    def request_seen(self, request: Request) -> bool:
+    def known_seen(self, request: Request) -> bool:
+        """A duplicate by what this process already knows (no round trip);
+        False means "ask the run's set"."""
         g, h = request_keys(request)
-        return bool(self._seen_script(keys=[self.key], args=[g, h]))
+        return g in self._known or (bool(h) and h in self._known)
+
+    def _remember(self, g: bytes, h: bytes) -> None:
+        self._known.add(h or g)
+
+    def request_seen(self, request: Request) -> bool:
+        if self.known_seen(request):
+            return True
+        g, h = request_keys(request)
+        seen = bool(self._seen_script(keys=[self.key], args=[g, h]))
+        self._remember(g, h)
+        return seen
 
     def push_if_new(self, pipe: Any, queue: str, seq: str, priority: int, entry: bytes, request: Request,
                     give_back: bool = False) -> None:
-        """On `pipe`: the filter's decision and, for a new request, the push."""
+        """On `pipe`: the filter's decision and, for a new request, the push
+        (the caller asked `known_seen` first)."""
         g, h = request_keys(request)
+        self._remember(g, h)
         self._push_script(keys=[queue, seq, self.key, self.budget_key],
                           args=[-int(priority), entry, g, h, "1" if give_back else "0"], client=pipe)
 

@@ -20,9 +20,11 @@ each download and gives it back when the response or the error comes:
 
 A request that cannot go waits (asyncio sleep, backing off 10 → 200 ms, woken
 at once when this process frees a slot of that host).  Times are Redis's clock.
-When the run is lost (Redis gone past the grace period) the waiting requests
-are abandoned (`RunLostError`: no errback runs, no fact is made of them, their
-leases are not acked), so the crawl can close instead of waiting for a Redis
+When the run is lost (Redis gone past the grace period), or the crawl is
+being stopped (SIGTERM/SIGINT, a full disk), the waiting requests are
+abandoned (`RunLostError`: no errback runs, no fact is made of them, their
+leases are not acked but given back when the scheduler closes, or expire),
+so the crawl closes at once instead of waiting for a slot, or for a Redis
 that is not there.
 `SharedRobotsTxtMiddleware` lets one process fetch each robots.txt and the
 others read it from Redis, so a site sees one robots.txt request per run.
@@ -43,6 +45,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 
+from crawler.pipelines import stop_reason
 from crawler.queue.keys import RunKeys
 
 log = logging.getLogger(__name__)
@@ -74,7 +77,8 @@ MIN_WAIT, MAX_WAIT = 0.005, 0.05  # a host's pump polls Redis at most every 5–
 
 
 class RunLostError(IgnoreRequest):
-    """A request abandoned because the run is lost: not a fact about its URL."""
+    """A request abandoned because the run is lost or the crawl stopping: not
+    a fact about its URL."""
 
 
 class _HostWaiters:
@@ -183,7 +187,7 @@ class SharedHostLimiter:
                     host.queue.popleft()
                     continue
                 sched = getattr(self.crawler, "queue_scheduler", None)
-                if sched is not None and sched.lost:
+                if (sched is not None and sched.lost) or stop_reason(self.crawler):
                     while host.queue:
                         fut = host.queue.popleft()
                         if not fut.done():

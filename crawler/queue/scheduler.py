@@ -342,9 +342,9 @@ class RunScheduler(Scheduler):
     # -- the scheduler interface -----------------------------------------------
     def enqueue_request(self, request: Request) -> bool:
         lease = request.meta.pop(LEASE, None)
-        data = self.queue._encode_request(request)
         prio, kind = request.priority, self.queue.kind_index(request)
         if lease is not None and lease in self.book.held:
+            data = self.queue._encode_request(request)
             # A redirect or retry of a leased request: back to the frontier,
             # and the lease ends in the same MULTI (never both, never neither).
             def handover(pipe: Any) -> None:
@@ -355,6 +355,7 @@ class RunScheduler(Scheduler):
             self.outbox.run(handover)
             return True
         if request.dont_filter:
+            data = self.queue._encode_request(request)
             self.outbox.run(lambda pipe: self.reliable.push(data, prio, kind, pipe=pipe))
         else:
             # The run's duplicate filter decides and the push happens in one
@@ -365,8 +366,14 @@ class RunScheduler(Scheduler):
             if self.budgeted and kind == 0 and request.url not in self.pages_let_out:
                 self.pages_let_out.add(request.url)
                 give_back = True
+            if self.df.known_seen(request):  # this process sent it already: no round trip
+                if give_back:
+                    budget = self.df.budget_key
+                    self.outbox.run(lambda pipe: pipe.decr(budget))
+                return False
             queue, seq = self.reliable.queues[kind], self.reliable.seq
-            self.outbox.run(lambda pipe: self.df.push_if_new(pipe, queue, seq, prio, data, request, give_back))
+            entry = self.queue._encode_request(request)
+            self.outbox.run(lambda pipe: self.df.push_if_new(pipe, queue, seq, prio, entry, request, give_back))
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
         return True
@@ -409,8 +416,7 @@ class RunScheduler(Scheduler):
 
         def tracked(result: Any, **kwargs: Any) -> Any:
             if errback and isinstance(getattr(result, "value", None), RunLostError):
-                book.release(lease)  # abandoned with the run: no fact, no ack
-                return None
+                return None  # abandoned with the run: no fact, no ack; given back at close()
             try:
                 out = func(result, **kwargs)
             except BaseException as e:
