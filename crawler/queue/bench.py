@@ -3,10 +3,13 @@ table; issue 16 "Docs": pages/s and peak memory per process).
 
     python -m crawler.queue.bench --pages 1000 --runs 3 [--a11y] [--workers 2] [--browsers N]
 
-Generates a site with bench/generate_site.py, serves it on loopback, then for
-each run audits it once with `siteaudit crawl` and once with
-`python -m crawler.queue crawl --queue …` plus `--workers` workers (started
-beforehand, as a service would be), alternating the order run by run so that
+Generates a site with bench/generate_site.py (pages and their documents),
+serves it on loopback, then for each run audits it once with
+`siteaudit crawl` and once with `siteaudit crawl --queue …` plus `--workers`
+`siteaudit worker`s (started beforehand, as a service would be; with
+`--browsers N` each queued process has N browsers — the workers' flag, the
+coordinator's `[accessibility] browsers` — and the one process keeps the default 2),
+alternating the order run by run so that
 the machine's other load falls on both alike.  While each audit runs, the memory
 (PSS) of every process is sampled every 0.5 s: the crawler processes and,
 apart, the browsers under each.  CPU: the crawler processes' (from
@@ -115,6 +118,7 @@ def _audit(cmd: list[str], out: Path, procs: dict[str, int], env: dict[str, str]
         print(err[-2000:], file=sys.stderr)
     stats = run.get("a11y", {}).get("stats") or {}
     return {"code": p.returncode, "wall": round(wall, 2), "pages": run.get("pages"),
+            "documents": (run.get("documents") or {}).get("count"),
             "crawl_s": run.get("seconds", {}).get("crawl"), "browser_cpu_s": stats.get("browser_cpu"),
             "opened": stats.get("opened"), "pss_mib": {k: round(v) for k, v in sampler.peak.items()}}
 
@@ -133,32 +137,34 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="siteaudit-qbench-"))
     _generate(work / "site", args.pages)
     a11y = [] if args.a11y else ["--no-a11y"]
+    config: list[str] = []
+    if args.browsers:
+        (work / "site.toml").write_text(f"[accessibility]\nbrowsers = {args.browsers}\n", encoding="utf-8")
+        config = ["--config", str(work / "site.toml")]
     results: dict[str, list[dict[str, Any]]] = {"one": [], "queued": []}
     with serve(work / "site") as site, LocalRedis() as redis:
         for i in range(args.runs):
             order = ("one", "queued") if i % 2 == 0 else ("queued", "one")
             for kind in order:
                 out = work / f"{kind}{i}"
-                common = [site.url("/"), "--out", str(out), "--history", str(work / f"h-{kind}{i}.sqlite"),
+                # fresh caches every time (next to the history): no document or axe result reused
+                common = [site.url("/"), "--out", str(out), "--history", str(work / f"{kind}{i}-h" / "h.sqlite"),
                           "--as-of", "2026-11-26", "--quiet", *a11y]
                 cpu0 = _cpu_children()
                 if kind == "one":
                     res = _audit([sys.executable, "-m", "crawler.cli", "crawl", *common], out, {}, _env())
                 else:
-                    redis.client().flushdb()  # no accessibility results shared from an earlier run
-                    wenv = _env()
+                    redis.client().flushdb()  # no accessibility result or document reading shared from before
                     workers = []
                     for n in range(args.workers):
-                        env = {**wenv, "SITEAUDIT_A11Y_CACHE": str(work / f"wcache{i}-{n}.sqlite")}
-                        cmd = [sys.executable, "-m", "crawler.queue", "worker", "--queue", redis.url, *a11y]
+                        env = _env({"XDG_CACHE_HOME": str(work / f"machine{i}-{n}")})  # the machine's own caches
+                        cmd = [sys.executable, "-m", "crawler.cli", "worker", "--queue", redis.url, *a11y]
                         if args.browsers:
-                            cmd[4:4] = ["--browsers", str(args.browsers)]
+                            cmd += ["--browsers", str(args.browsers)]
                         workers.append(subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True,
                                                         stderr=subprocess.DEVNULL))
                     time.sleep(3)  # workers waiting, as a service would be
-                    cmd = [sys.executable, "-m", "crawler.queue", "crawl", "--queue", redis.url, *common]
-                    if args.browsers:
-                        cmd[4:4] = ["--browsers", str(args.browsers)]
+                    cmd = [sys.executable, "-m", "crawler.cli", "crawl", "--queue", redis.url, *common, *config]
                     try:
                         res = _audit(cmd, out, {f"worker{n}": w.pid for n, w in enumerate(workers)}, _env())
                     finally:
