@@ -41,6 +41,7 @@ from crawler.config import Config, load_config, with_overrides
 from crawler.documents import document_request_kwargs, facts_from_failure, facts_from_response, is_document
 from crawler.guard import url_shape
 from crawler.items import DocumentItem, FailedPageItem, LinkItem, NoticeItem, PageItem, SitemapItem
+from crawler.netguard import AddressPolicy, policy_from_settings
 from crawler.outcomes import classify_failure, outcome_for_status
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -108,6 +109,9 @@ class SiteSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._headers_received, signal=signals.headers_received)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        if not isinstance(crawler.settings.get("NETGUARD_POLICY"), AddressPolicy):
+            # `scrapy crawl site -a url=…`: the address guard learns the site here
+            policy_from_settings(crawler.settings).extend_scope(spider.hosts)
         if spider.documents_on:
             from crawler.doccache import DocumentCache
 
