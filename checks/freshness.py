@@ -548,6 +548,30 @@ def page_text_dates(page: Page) -> list[tuple[str, bool]]:
     return [(d.isoformat(), place == IN_CONTENT) for d, place in _text_dates(page)]
 
 
+# ---- dates a script writes (the browser stage renders them) -------------------
+
+RENDERED_KEY = "rendered_labels"  # in ctx.axe_results[url]: what crawler/a11y.py returns
+
+
+def browser_label_pattern() -> str:
+    """A JavaScript regex source (used with the `gi` flags) matching the
+    modified-date labels, so the browser can hand back the rendered text that
+    follows each one (crawler/a11y.py).  One label list: this module's."""
+    zh = "|".join(re.escape(x) for x in sorted(MODIFIED_LABELS + COLON_ONLY_LABELS, key=len, reverse=True))
+    return f"(?:{zh}|last\\s*(?:updated?|modified)|updated?)"
+
+
+def rendered_dates(snippets: Iterable[str]) -> list[date]:
+    """Dates after a modified label in text the browser rendered: a page
+    whose 更新日期 value a script fills in shows it to every reader, though
+    the HTML the crawler reads holds only the label."""
+    found: list[date] = []
+    for text in snippets:
+        if isinstance(text, str) and text:
+            found.extend(d for _, d in _labelled(text, _lower_ci(text), _ZH_MODIFIED_RE, _EN_MODIFIED_RE))
+    return found
+
+
 def _frozen_date(ctx: CheckContext) -> date | None:
     return dates.parse_date(ctx.frozen_values.get("dc.date"))
 
@@ -575,6 +599,13 @@ def modified_date(page: Page, ctx: CheckContext) -> tuple[date | None, str | Non
     if visible:
         best = max(place for _, place in visible)
         return max(d for d, place in visible if place == best), "page-text"
+    if not hits:
+        # the label is in the HTML, its value written by a script: the
+        # browser stage saw the rendered text (none without accessibility)
+        rendered = [d for d in rendered_dates((ctx.axe_results.get(page.url) or {}).get(RENDERED_KEY) or ())
+                    if d.isoformat() != frozen_text]
+        if rendered:
+            return max(rendered), "page-text"
 
     meta = page.meta if page.is_html else {}
     for key in META_MODIFIED:
