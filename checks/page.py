@@ -174,7 +174,12 @@ def iter_visible(root: etree._Element, skip: frozenset[str] = INVISIBLE_TAGS) ->
 
 def text_content(el: etree._Element, limit: int = LINK_TEXT_LIMIT) -> str:
     """An element's text with whitespace collapsed, cut at `limit` characters."""
-    text = " ".join("".join(el.itertext()).split())
+    if len(el) == 0:
+        # the usual menu link <a href>首頁</a>: no descendants to walk
+        raw = el.text or ""
+        text = raw if raw.isprintable() and raw.strip() == raw and "  " not in raw else " ".join(raw.split())
+    else:
+        text = " ".join("".join(el.itertext()).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
