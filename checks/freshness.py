@@ -100,7 +100,7 @@ from lxml import etree
 
 from checks import dates
 from checks.model import CheckContext, Finding, Rule, Severity
-from checks.page import BLOCK_TAGS, INVISIBLE_TAGS, Page, is_hidden, iter_visible, tag_of
+from checks.page import BLOCK_TAGS, INVISIBLE_TAGS, Page, is_hidden, iter_visible, tag_of, visible_text_of
 
 CHECK = "freshness"
 
@@ -399,7 +399,7 @@ def _c_chunks(c: etree._Element, keys: list[etree._Element], body: etree._Elemen
 
 
 def _visible(el: etree._Element) -> str:
-    return "".join(s if kind == "text" else "\n" for kind, s in iter_visible(el))
+    return visible_text_of(el)
 
 
 def _run_text(run: list[etree._Element]) -> str:
@@ -537,6 +537,30 @@ def _text_dates(page: Page) -> list[tuple[date, int]]:
         placed = [(d, r) for (_, d), r in zip(hits, ranks, strict=True)]
         page.__dict__[_PLACED] = placed
     return placed
+
+
+def page_text_facts(page: Page) -> list[tuple[str, int]]:
+    """(ISO date, place: IN_CONTENT / NEUTRAL / OUTSIDE) of each visible modified
+    date, in page order: what the crawl keeps per page, so the judge neither
+    walks the visible text again (`preset_text_facts`) nor needs it to find a
+    site-wide frozen date (`frozen_text_dates` over `text_dates_of`)."""
+    return [(d.isoformat(), place) for d, place in _text_dates(page)]
+
+
+def preset_text_facts(page: Page, facts: Iterable[tuple[str, int] | list]) -> None:
+    """Give a page the visible dates found when it was crawled (`page_text_facts`)."""
+    placed = []
+    for iso, place in facts:
+        d = dates.parse_date(str(iso))
+        if d is not None:
+            placed.append((d, int(place)))
+    page.__dict__[_HITS] = [(i, d) for i, (d, _) in enumerate(placed)]
+    page.__dict__[_PLACED] = placed
+
+
+def text_dates_of(facts: Iterable[tuple[str, int] | list]) -> list[tuple[str, bool]]:
+    """`page_text_facts` as `frozen_text_dates` reads them: (ISO date, in the content area)."""
+    return [(str(iso), int(place) == IN_CONTENT) for iso, place in facts]
 
 
 def page_text_dates(page: Page) -> list[tuple[str, bool]]:

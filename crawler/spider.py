@@ -264,7 +264,7 @@ class SiteSpider(scrapy.Spider):
             yield PageItem(url=page.url, status=page.status, content_type=page.content_type, depth=depth,
                            headers=headers, html=page.html, meta=page.meta, bytes=len(response.body),
                            title=page.title, links=list(links), malformed=list(page.malformed_links), chain=run,
-                           text_dates=freshness.page_text_dates(page))
+                           text_dates=freshness.page_text_facts(page))
             yield from self.follow_links(page.url, links, depth, chain_key, run)
         result = self._link_result(response, anchors)
         yield LinkItem(result)
