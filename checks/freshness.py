@@ -100,7 +100,7 @@ from lxml import etree
 
 from checks import dates
 from checks.model import CheckContext, Finding, Rule, Severity
-from checks.page import BLOCK_TAGS, INVISIBLE_TAGS, Page, is_hidden, iter_visible, tag_of
+from checks.page import BLOCK_TAGS, INVISIBLE_TAGS, Page, is_hidden, iter_visible, tag_of, visible_text_of
 
 CHECK = "freshness"
 
@@ -399,7 +399,7 @@ def _c_chunks(c: etree._Element, keys: list[etree._Element], body: etree._Elemen
 
 
 def _visible(el: etree._Element) -> str:
-    return "".join(s if kind == "text" else "\n" for kind, s in iter_visible(el))
+    return visible_text_of(el)
 
 
 def _run_text(run: list[etree._Element]) -> str:
@@ -539,6 +539,30 @@ def _text_dates(page: Page) -> list[tuple[date, int]]:
     return placed
 
 
+def page_text_facts(page: Page) -> list[tuple[str, int]]:
+    """(ISO date, place: IN_CONTENT / NEUTRAL / OUTSIDE) of each visible modified
+    date, in page order: what the crawl keeps per page, so the judge neither
+    walks the visible text again (`preset_text_facts`) nor needs it to find a
+    site-wide frozen date (`frozen_text_dates` over `text_dates_of`)."""
+    return [(d.isoformat(), place) for d, place in _text_dates(page)]
+
+
+def preset_text_facts(page: Page, facts: Iterable[tuple[str, int] | list]) -> None:
+    """Give a page the visible dates found when it was crawled (`page_text_facts`)."""
+    placed = []
+    for iso, place in facts:
+        d = dates.parse_date(str(iso))
+        if d is not None:
+            placed.append((d, int(place)))
+    page.__dict__[_HITS] = [(i, d) for i, (d, _) in enumerate(placed)]
+    page.__dict__[_PLACED] = placed
+
+
+def text_dates_of(facts: Iterable[tuple[str, int] | list]) -> list[tuple[str, bool]]:
+    """`page_text_facts` as `frozen_text_dates` reads them: (ISO date, in the content area)."""
+    return [(str(iso), int(place) == IN_CONTENT) for iso, place in facts]
+
+
 def page_text_dates(page: Page) -> list[tuple[str, bool]]:
     """(ISO date, inside the content area) of each visible 更新日期 on the page.
 
@@ -546,6 +570,30 @@ def page_text_dates(page: Page) -> list[tuple[str, bool]]:
     "Site level").  Site-wide (網站更新日期) and scheduled (下次更新) dates
     are not included; frozen values are (this is what finds them)."""
     return [(d.isoformat(), place == IN_CONTENT) for d, place in _text_dates(page)]
+
+
+# ---- dates a script writes (the browser stage renders them) -------------------
+
+RENDERED_KEY = "rendered_labels"  # in ctx.axe_results[url]: what crawler/a11y.py returns
+
+
+def browser_label_pattern() -> str:
+    """A JavaScript regex source (used with the `gi` flags) matching the
+    modified-date labels, so the browser can hand back the rendered text that
+    follows each one (crawler/a11y.py).  One label list: this module's."""
+    zh = "|".join(re.escape(x) for x in sorted(MODIFIED_LABELS + COLON_ONLY_LABELS, key=len, reverse=True))
+    return f"(?:{zh}|last\\s*(?:updated?|modified)|updated?)"
+
+
+def rendered_dates(snippets: Iterable[str]) -> list[date]:
+    """Dates after a modified label in text the browser rendered: a page
+    whose 更新日期 value a script fills in shows it to every reader, though
+    the HTML the crawler reads holds only the label."""
+    found: list[date] = []
+    for text in snippets:
+        if isinstance(text, str) and text:
+            found.extend(d for _, d in _labelled(text, _lower_ci(text), _ZH_MODIFIED_RE, _EN_MODIFIED_RE))
+    return found
 
 
 def _frozen_date(ctx: CheckContext) -> date | None:
@@ -575,6 +623,13 @@ def modified_date(page: Page, ctx: CheckContext) -> tuple[date | None, str | Non
     if visible:
         best = max(place for _, place in visible)
         return max(d for d, place in visible if place == best), "page-text"
+    if not hits:
+        # the label is in the HTML, its value written by a script: the
+        # browser stage saw the rendered text (none without accessibility)
+        rendered = [d for d in rendered_dates((ctx.axe_results.get(page.url) or {}).get(RENDERED_KEY) or ())
+                    if d.isoformat() != frozen_text]
+        if rendered:
+            return max(rendered), "page-text"
 
     meta = page.meta if page.is_html else {}
     for key in META_MODIFIED:

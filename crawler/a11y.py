@@ -182,7 +182,7 @@ MAX_FONT_SIZES = 1000
 MAX_SHEET_TEXT = 4_000_000  # a bigger stylesheet body is hashed but not kept for parsing
 MAX_REVALIDATE = 10_000_000  # bytes read when re-checking a cached page's subresource
 # Bumped when what a result holds changes shape, so old cache entries go.
-RESULT_FORMAT = "2"
+RESULT_FORMAT = "3"  # 3: rendered_labels (the rendered text after each update label)
 
 # Evaluated in every document before its own scripts: what DevTools Fetch
 # interception cannot see.  WebSocket to other hosts already fails at the
@@ -297,6 +297,18 @@ function collectCss(maxOut) {
 _RUN_JS = _CSS_JS + r"""
 var done = arguments[arguments.length - 1];
 var opts = arguments[0], maxHtml = arguments[1], waitMs = arguments[2], maxCss = arguments[3];
+var labelSource = arguments[4];
+// The rendered text right after each 更新日期-like label (a script may have
+// written the date): a dozen short snippets, not the whole page.
+function renderedLabels(src, max, width) {
+  if (!src || !document.body) return [];
+  var text = document.body.innerText || '', re = new RegExp(src, 'gi'), out = [], m;
+  while ((m = re.exec(text)) && out.length < max) {
+    out.push(text.slice(m.index, m.index + m[0].length + width));
+    if (m[0].length === 0) re.lastIndex++;
+  }
+  return out;
+}
 // messageKey: why axe could not decide (bgImage, bgGradient, ...), for needs-review nodes
 var DATA = ['fgColor', 'bgColor', 'contrastRatio', 'fontSize', 'fontWeight', 'messageKey'];
 function nodeOut(ruleId, n) {
@@ -323,14 +335,23 @@ function go() {
   if (started) return; started = true;
   if (typeof axe === 'undefined') { done({ok: false, error: 'axe-missing'}); return; }
   axe.run(document, opts).then(function (r) {
-    var css;
+    var css, labels = [];
     try { css = collectCss(maxCss); } catch (e) { css = {error: String(e)}; }
-    done({ok: true, violations: trim(r.violations), incomplete: trim(r.incomplete), css: css});
+    try { labels = renderedLabels(labelSource, 12, 60); } catch (e) { labels = []; }
+    done({ok: true, violations: trim(r.violations), incomplete: trim(r.incomplete), css: css, labels: labels});
   }, function (e) { done({ok: false, error: String((e && e.message) || e)}); });
 }
 if (document.readyState === 'complete') { go(); }
 else { window.addEventListener('load', go); setTimeout(go, waitMs); }
 """
+
+@lru_cache(maxsize=1)
+def _label_pattern() -> str:
+    """The freshness check's update labels, as a JavaScript regex source."""
+    from checks.freshness import browser_label_pattern
+
+    return browser_label_pattern()
+
 
 # Parses stylesheet texts the page could not read itself (cross-origin).
 _CSS_TEXT_JS = _CSS_JS + r"""
@@ -1174,7 +1195,8 @@ class _Browser:
                 # inject the source already loaded.
                 self.driver.execute_script(self._axe_source + "\n;" + self._configure)
             wait_ms = int(min(self.timeout / 3, 10) * 1000)
-            res = self.driver.execute_async_script(_RUN_JS, dict(options), HTML_SNIPPET, wait_ms, MAX_FONT_SIZES)
+            res = self.driver.execute_async_script(_RUN_JS, dict(options), HTML_SNIPPET, wait_ms, MAX_FONT_SIZES,
+                                                   _label_pattern())
             if not isinstance(res, dict) or not res.get("ok"):
                 raise RuntimeError(f"axe-core failed: {res.get('error') if isinstance(res, dict) else res!r}")
             css = res.get("css") or {}
@@ -1244,7 +1266,8 @@ class _Browser:
             unreadable.append(f"(CSS 讀取失敗：{css['error']})"[:200])
         return {"violations": res["violations"], "incomplete": res["incomplete"],
                 "css": {"absolute_font_sizes": sizes[:MAX_FONT_SIZES], "unreadable": unreadable},
-                "loaded": loaded, "blocked": dict(trace.blocked)}
+                "loaded": loaded, "blocked": dict(trace.blocked),
+                "rendered_labels": [str(x) for x in (res.get("labels") or [])][:12]}
 
     def processes(self) -> list:
         """chromedriver and every Chromium process, live ones only.

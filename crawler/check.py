@@ -305,8 +305,15 @@ def _a11y_runner(cfg: Config) -> Any:
         cache_dir.mkdir(parents=True, exist_ok=True)
     except OSError:
         cache = None  # a read-only home: no cache, still correct
-    return a11y.A11yRunner(tags=cfg.accessibility.effective_tags, browsers=cfg.accessibility.browsers,
-                           locale=cfg.accessibility.locale, cache_path=cache)
+    from checks.a11y_spec import axe_options
+
+    a = cfg.accessibility
+    # Confined to the hosts of the pages checked (the loopback server of the
+    # document root, or the staging host) plus subresource_hosts; the same
+    # axe options as the crawl (the edition's tags and the rules it turns off).
+    return a11y.A11yRunner(tags=a.effective_tags, browsers=a.browsers, locale=a.locale, cache_path=cache,
+                           subresource_hosts=a.subresource_hosts,
+                           options=axe_options(a.spec, a.level, a.effective_tags))
 
 
 class _Accessibility:

@@ -297,6 +297,9 @@ class ScopeGuardMiddleware(BaseSpiderMiddleware):
         reason = self.guard.verdict(url, request.meta.get("chain", 0))
         if reason is not None:
             self.guard.record(url, reason)
+            forget = getattr(self.crawler.spider, "forget", None)
+            if forget is not None:
+                forget(url)
             if len(self._pending_traps) < 100:
                 self._pending_traps.append(TrapItem(url, reason, url_shape(url).pattern))
             return None

@@ -23,7 +23,7 @@ class PageItem:
     links: list[Any] = field(default_factory=list)  # checks.page.Link tuples
     malformed: list[Any] = field(default_factory=list)  # checks.page.MalformedLink tuples
     chain: int = 0  # the trap guard's chain run (for --resume)
-    text_dates: list[Any] = field(default_factory=list)  # checks.freshness.page_text_dates (frozen footer dates)
+    text_dates: list[Any] = field(default_factory=list)  # checks.freshness.page_text_facts: (date, place) pairs
 
 
 @dataclass

@@ -90,6 +90,8 @@ class PageJudge:
         if rec.get("links") is not None:
             links, malformed = rec["links"]
             page.preset_links(tuple(Link(*x) for x in links), tuple(MalformedLink(*x) for x in malformed))
+        if rec.get("text_dates") is not None:
+            freshness.preset_text_facts(page, rec["text_dates"])
         try:
             findings = run_page(page, self.ctx)
             frozen = self.ctx.frozen_values
@@ -146,7 +148,7 @@ def build_context(cfg: Config, store: Store, as_of: date) -> tuple[CheckContext,
     links = store.link_results()
     page_meta = store.page_meta()
     dc_dates = {url: metadata.dc_date(meta) for url, meta in page_meta.items()}
-    text_dates = store.page_text_dates()
+    text_dates = {url: freshness.text_dates_of(facts) for url, facts in store.page_text_dates().items()}
     frozen = {**metadata.frozen_values(dc_dates), **freshness.frozen_text_dates(text_dates)}
     ctx = CheckContext(as_of=as_of, settings=cfg.check_settings(), link_results=links,
                        frozen_values=frozen, axe_results=store.axe_results())

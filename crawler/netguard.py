@@ -251,6 +251,15 @@ class AddressPolicy:
                     classes.add(c)
         return cls(classes, allow_private, resolve)
 
+    def extend_scope(self, hosts: Iterable[str]) -> None:
+        """Add the classes `hosts` resolve into to the in-scope ones (before any
+        decision: `scrapy crawl site -a url=…` knows its site only once the
+        spider exists, after the resolver was built)."""
+        wider = AddressPolicy.for_hosts(hosts, self.allow_private, self._resolve)
+        with self._lock:
+            self.in_scope_classes = self.in_scope_classes | wider.in_scope_classes
+            self._decisions.clear()
+
     # A policy is a service holding the run's pinned answers: Scrapy deep-copies
     # settings for each crawler, and a copy would resolve hosts a second time.
     def __deepcopy__(self, memo: dict) -> AddressPolicy:
@@ -358,13 +367,22 @@ class BlockedAddress(IgnoreRequest):
         self.reason, self.host, self.ip = reason, host, ip
 
 
+_PROCESS_POLICY: AddressPolicy | None = None
+
+
 def policy_from_settings(settings: Any) -> AddressPolicy:
-    """`NETGUARD_POLICY` (an AddressPolicy) if set, else one built from
-    `NETGUARD_IN_SCOPE_CLASSES` and `NETGUARD_ALLOW_PRIVATE`."""
+    """`NETGUARD_POLICY` (an AddressPolicy) if set, else this process's default
+    policy, built once from `NETGUARD_IN_SCOPE_CLASSES` and
+    `NETGUARD_ALLOW_PRIVATE` (the resolver and the middleware then share it,
+    and the spider widens it with its site: `extend_scope`)."""
+    global _PROCESS_POLICY
     policy = settings.get("NETGUARD_POLICY")
     if isinstance(policy, AddressPolicy):
         return policy
-    return AddressPolicy(settings.getlist("NETGUARD_IN_SCOPE_CLASSES"), settings.getbool("NETGUARD_ALLOW_PRIVATE"))
+    if _PROCESS_POLICY is None:
+        _PROCESS_POLICY = AddressPolicy(settings.getlist("NETGUARD_IN_SCOPE_CLASSES"),
+                                        settings.getbool("NETGUARD_ALLOW_PRIVATE"))
+    return _PROCESS_POLICY
 
 
 class AddressGuardMiddleware:

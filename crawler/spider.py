@@ -41,6 +41,7 @@ from crawler.config import Config, load_config, with_overrides
 from crawler.documents import document_request_kwargs, facts_from_failure, facts_from_response, is_document
 from crawler.guard import url_shape
 from crawler.items import DocumentItem, FailedPageItem, LinkItem, NoticeItem, PageItem, SitemapItem
+from crawler.netguard import AddressPolicy, policy_from_settings
 from crawler.outcomes import classify_failure, outcome_for_status
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -94,6 +95,12 @@ class SiteSpider(scrapy.Spider):
         self.sitemap_bytes = 0
         self.sitemap_files = 0
         # Documents (issue 13): read once per run, remembered across runs.
+        # What this process already asked for: url -> whether the body was
+        # asked (GET).  Only a shortcut: most links of a page are the shared
+        # menu, and building a Request for each of them, only for the
+        # dupefilter to drop it, cost two thirds of the crawl.  The dupefilter
+        # stays the authority (and is the shared one under --queue).
+        self.asked: dict[str, bool] = {}
         self.documents_on = self.mode is CrawlMode.site and config.attachments.documents
         # In targets mode each start URL is fetched as a page by its own start
         # request; a link to it from another target needs no HEAD check first
@@ -108,6 +115,9 @@ class SiteSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._headers_received, signal=signals.headers_received)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        if not isinstance(crawler.settings.get("NETGUARD_POLICY"), AddressPolicy):
+            # `scrapy crawl site -a url=…`: the address guard learns the site here
+            policy_from_settings(crawler.settings).extend_scope(spider.hosts)
         if spider.documents_on:
             from crawler.doccache import DocumentCache
 
@@ -181,10 +191,23 @@ class SiteSpider(scrapy.Spider):
         # one fetch per target: if any link to it has a #fragment, GET it at
         # once rather than HEAD now and GET again for the anchor
         with_fragment = {link.url for link in links if link.fragment}
+        asked = self.asked
         for link in links:
-            if link.url in self.start_set:
+            url = link.url
+            need_body = url in with_fragment
+            had = asked.get(url)
+            if had is not None and (had or not need_body):
+                continue  # asked already (a HEAD is asked again only to get the body for an anchor)
+            if url in self.start_set:
                 continue  # fetched as a page by its own start request
-            yield self.request_for(link, depth + 1, chain_key, run, need_body=link.url in with_fragment)
+            request = self.request_for(link, depth + 1, chain_key, run, need_body=need_body)
+            asked[url] = request.method != "HEAD"
+            yield request
+
+    def forget(self, url: str) -> None:
+        """The guard skipped `url` (a trap on this path): it may be asked again
+        when another path leads to it."""
+        self.asked.pop(url, None)
 
     # ---- responses --------------------------------------------------------
     def _headers_received(self, headers: Any, body_length: int, request: scrapy.Request, spider: Any) -> None:
@@ -241,7 +264,7 @@ class SiteSpider(scrapy.Spider):
             yield PageItem(url=page.url, status=page.status, content_type=page.content_type, depth=depth,
                            headers=headers, html=page.html, meta=page.meta, bytes=len(response.body),
                            title=page.title, links=list(links), malformed=list(page.malformed_links), chain=run,
-                           text_dates=freshness.page_text_dates(page))
+                           text_dates=freshness.page_text_facts(page))
             yield from self.follow_links(page.url, links, depth, chain_key, run)
         result = self._link_result(response, anchors)
         yield LinkItem(result)

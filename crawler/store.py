@@ -188,7 +188,8 @@ class Store:
     def iter_pages(self, share: tuple[int, int] | None = None) -> Iterator[dict[str, Any]]:
         """Pages ordered by URL (stable output order); `share=(i, n)` gives
         every n-th page starting at the i-th (one worker's part)."""
-        sql = "SELECT url, status, content_type, depth, headers, html, meta, bytes, title, links, chain FROM pages"
+        sql = ("SELECT url, status, content_type, depth, headers, html, meta, bytes, title, links, chain, text_dates"
+               " FROM pages")
         params: tuple[int, ...] = ()
         if share is not None:
             sql += " WHERE seq % ? = ?"
@@ -200,6 +201,7 @@ class Store:
                 "meta": json.loads(row[6]), "bytes": row[7], "title": row[8],
                 "links": json.loads(zlib.decompress(row[9])) if row[9] is not None else None,
                 "chain": row[10] or 0,
+                "text_dates": json.loads(row[11]) if row[11] is not None else None,
             }
 
     def page_html(self, url: str) -> str | None:
@@ -214,7 +216,7 @@ class Store:
                 yield url, depth, chain or 0, json.loads(zlib.decompress(links))[0]
 
     def page_text_dates(self) -> dict[str, list[Any]]:
-        """url -> checks.freshness.page_text_dates of every stored page."""
+        """url -> checks.freshness.page_text_facts of every stored page."""
         return {r[0]: json.loads(r[1] or "[]") for r in self.db.execute("SELECT url, text_dates FROM pages")}
 
     def page_meta(self) -> dict[str, dict[str, list[str]]]:

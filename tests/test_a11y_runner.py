@@ -61,6 +61,7 @@ EXPECTED = {
     "html-has-lang.html": {"html-has-lang"},
     "link-name.html": {"link-name"},
     "multi.html": {"html-has-lang", "image-alt", "label", "link-name", "color-contrast"},
+    "script-date.html": set(),
 }
 # Pages whose recorded results feed the unit tests of checks/accessibility.py.
 RECORDED = ("multi.html", "clean.html")
@@ -249,6 +250,20 @@ def first_run(server, tmp_path_factory):
 
 @pytest.mark.browser
 @needs_browser
+def test_the_rendered_text_after_an_update_label_comes_back(first_run, server):
+    # the HTML holds only the label; a script writes the date a reader sees
+    from datetime import date
+
+    from checks.freshness import rendered_dates
+
+    outcome, _ = first_run
+    labels = outcome.results[server + "script-date.html"]["rendered_labels"]
+    assert any("115-01-20" in x for x in labels), labels
+    assert rendered_dates(labels) == [date(2026, 1, 20)]
+    assert outcome.results[server + "clean.html"]["rendered_labels"] == []
+
+@pytest.mark.browser
+@needs_browser
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_fixture_page_violates_exactly_expected_rules(first_run, server, name):
     outcome, _ = first_run
@@ -262,7 +277,7 @@ def test_fixture_page_violates_exactly_expected_rules(first_run, server, name):
 def test_results_are_trimmed_and_localized(first_run, server):
     outcome, _ = first_run
     result = outcome.results[server + "image-alt.html"]
-    assert set(result) == {"violations", "incomplete", "css", "loaded", "blocked"}
+    assert set(result) == {"violations", "incomplete", "css", "loaded", "blocked", "rendered_labels"}
     (v,) = result["violations"]
     assert set(v) == {"id", "impact", "tags", "help", "helpUrl", "description", "nodes"}
     assert v["help"] == "圖片必須有替代文字"  # zh_TW locale applied

@@ -541,3 +541,19 @@ def test_visible_length_measured_in_c_equals_the_walk():
                 measured += 1
                 assert n == len(_visible(el)), (path.name, el.tag, el.get("class"))
     assert measured > 500
+
+
+def test_a_date_written_by_a_script_comes_from_the_browser_stage():
+    """The corpus's known miss (cms-js-rendered-date.html): the HTML has the
+    label only; with accessibility on, the browser stage hands back the
+    rendered text after the label, and the date is found."""
+    from dataclasses import replace as _replace
+
+    from checks.freshness import RENDERED_KEY
+
+    path = next(p for p in CORPUS if p.name == "cms-js-rendered-date.html")
+    page, ctx, _opts, _ = _load(path)
+    assert modified_date(page, ctx) == (None, None)  # HTML alone: unknown (honest)
+    ctx = _replace(ctx, axe_results={page.url: {RENDERED_KEY: ["更新日期：2026-01-20"]}})
+    assert modified_date(page, ctx) == (date(2026, 1, 20), "page-text")
+    assert not any(f.rule == "freshness.unknown" for f in freshness.check(page, ctx))

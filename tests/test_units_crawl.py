@@ -228,3 +228,22 @@ def test_sections(url, path, unit):
     s = section_for(url, SECTIONS)
     assert (s.path, s.unit) == (path, unit)
 
+
+
+def test_visible_text_fast_walk_equals_the_plain_walk():
+    """Page.visible_text (lxml's iterwalk) gives exactly iter_visible's text
+    on every page of the sample site and the check fixtures, hidden and
+    invisible elements, comments and deep nesting included."""
+    from pathlib import Path
+
+    from checks.page import Page, iter_visible
+
+    root = Path(__file__).resolve().parent.parent
+    files = [*(root / "sample_site").rglob("*.html"), *(root / "tests" / "fixtures").rglob("*.html")]
+    deep = "<html><body>" + "<div>x" * 3000 + "</div>" * 3000 + "<p style='display: NONE'>h</p><!-- c -->t</body></html>"
+    pages = [f.read_bytes().decode("utf-8", "replace") for f in files] + [deep]
+    assert len(pages) > 50
+    for html in pages:
+        page = Page(url="http://x/", html=html)
+        plain = "".join(s if kind == "text" else "\n" for kind, s in iter_visible(page.body))
+        assert page.visible_text == plain
