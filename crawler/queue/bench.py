@@ -133,7 +133,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the site and the audits (printed path)")
     args = ap.parse_args(argv)
     # SIGTERM ends the benchmark through the context managers: the servers it started stop.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return _run(args)
+    except Terminated:
+        return 1
+
+
+class Terminated(Exception):
+    """SIGTERM: unwinds the benchmark so that what it started is stopped."""
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def _run(args: argparse.Namespace) -> int:
     work = Path(tempfile.mkdtemp(prefix="siteaudit-qbench-"))
     _generate(work / "site", args.pages)
     a11y = [] if args.a11y else ["--no-a11y"]
