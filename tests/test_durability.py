@@ -278,3 +278,23 @@ def test_sigterm_in_the_browser_stage_ends_within_10_s(tmp_path):
         while _marked(mark) and time.monotonic() < deadline:
             time.sleep(0.5)
         assert not _marked(mark)
+
+
+def test_kill_9_leaves_no_helper_process(tmp_path):
+    """Past INLINE_PAGES pages the crawl computes page facts in a worker
+    process; a kill -9 of the crawl must not leave it (or anything) running."""
+    import psutil
+
+    from crawler.pagefacts import INLINE_PAGES
+
+    root = _site(tmp_path / "site", INLINE_PAGES + 70, delay=0.02)
+    with serve(root) as srv:
+        out = tmp_path / "out"
+        proc = _start(srv.url("/"), out)
+        _wait_for_pages(out, INLINE_PAGES + 20)
+        kids = psutil.Process(proc.pid).children(recursive=True)
+        assert kids, "the page-facts worker should be running"
+        proc.kill()
+        proc.communicate(timeout=30)
+        _, alive = psutil.wait_procs(kids, timeout=10)
+        assert not alive, [p.cmdline() for p in alive]
