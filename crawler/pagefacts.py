@@ -44,13 +44,12 @@ def page_facts(url: str, html: str, content_type: str) -> PageFacts:
 
 def _die_with_parent(parent: int) -> None:
     """In the worker: SIGKILL when the crawl process dies (Linux prctl)."""
+    import contextlib
     import ctypes
     import signal
 
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
     if os.getppid() != parent:  # the parent died before the prctl took effect
         os._exit(1)
 

@@ -287,12 +287,16 @@ def test_kill_9_leaves_no_helper_process(tmp_path):
 
     from crawler.pagefacts import INLINE_PAGES
 
-    root = _site(tmp_path / "site", INLINE_PAGES + 70, delay=0.02)
+    root = _site(tmp_path / "site", INLINE_PAGES + 150, delay=0.05)
     with serve(root) as srv:
         out = tmp_path / "out"
         proc = _start(srv.url("/"), out)
-        _wait_for_pages(out, INLINE_PAGES + 20)
-        kids = psutil.Process(proc.pid).children(recursive=True)
+        _wait_for_pages(out, INLINE_PAGES + 5)
+        deadline = time.monotonic() + 20
+        kids: list = []
+        while not kids and time.monotonic() < deadline:
+            kids = psutil.Process(proc.pid).children(recursive=True)
+            time.sleep(0.1)
         assert kids, "the page-facts worker should be running"
         proc.kill()
         proc.communicate(timeout=30)
