@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +179,9 @@ def _a11y_ready() -> bool:
     return True
 
 
+needs_browser = pytest.mark.skipif(not _a11y_ready(), reason="needs Chromium, chromedriver and axe-core (make setup)")
+
+
 def _a11y_site(root: Path, n: int) -> Path:
     pages = {"/": "".join(f'<a href="/p/{i}.html">第 {i} 頁</a> ' for i in range(n))}
     for i in range(n):
@@ -226,11 +230,8 @@ def _crawl_a11y(url: str, out: Path, *extra: str) -> Any:
 
 
 @pytest.mark.browser
+@needs_browser
 def test_kill_9_in_the_browser_stage_leaves_no_browser_and_loses_nothing(tmp_path):
-    if not _a11y_ready():
-        pytest.skip("needs Chromium, chromedriver and axe-core (make setup)")
-    import uuid
-
     root = _a11y_site(tmp_path / "site", 24)
     with serve(root) as srv:
         ref = _crawl_a11y(srv.url("/"), tmp_path / "ref")
@@ -256,11 +257,8 @@ def test_kill_9_in_the_browser_stage_leaves_no_browser_and_loses_nothing(tmp_pat
 
 
 @pytest.mark.browser
+@needs_browser
 def test_sigterm_in_the_browser_stage_ends_within_10_s(tmp_path):
-    if not _a11y_ready():
-        pytest.skip("needs Chromium, chromedriver and axe-core (make setup)")
-    import uuid
-
     root = _a11y_site(tmp_path / "site", 40)
     with serve(root) as srv:
         mark = uuid.uuid4().hex
