@@ -33,7 +33,6 @@ from scrapy.exceptions import StopDownload
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-from checks import freshness
 from checks.model import FailureStatus, LinkOutcome, LinkResult
 from checks.page import Link, Page
 from checks.urls import WebUrl, resolve
@@ -43,6 +42,7 @@ from crawler.guard import url_shape
 from crawler.items import DocumentItem, FailedPageItem, LinkItem, NoticeItem, PageItem, SitemapItem
 from crawler.netguard import AddressPolicy, policy_from_settings
 from crawler.outcomes import classify_failure, outcome_for_status
+from crawler.pagefacts import FactsPool
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -109,6 +109,8 @@ class SiteSpider(scrapy.Spider):
             if self.mode is CrawlMode.targets else set()
         self.doccache: Any = None
         self.doc_tmp: Path | None = None
+        # each page's facts computed beside the crawl (crawler/pagefacts.py)
+        self.facts_pool = FactsPool()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -129,6 +131,7 @@ class SiteSpider(scrapy.Spider):
         return spider
 
     def _closed(self, spider: Any = None, reason: str = "") -> None:
+        self.facts_pool.close()
         if self.doccache is not None:
             self.doccache.close()
 
@@ -238,7 +241,7 @@ class SiteSpider(scrapy.Spider):
             content_type=self._content_type(response), anchors=anchors,
         )
 
-    def parse_page(self, response: Response) -> Iterator[Any]:
+    async def parse_page(self, response: Response) -> AsyncIterator[Any]:
         depth = response.meta.get("page_depth", 0)
         anchors = None
         target = response.meta["target"]
@@ -254,18 +257,24 @@ class SiteSpider(scrapy.Spider):
                 return
             headers = {k.decode("latin-1").lower(): v[0].decode("latin-1")
                        for k, v in response.headers.items() if v}
-            page = Page(url=response.url, html=text, status=response.status, headers=headers,
-                        content_type=self._content_type(response) or "text/html", depth=depth)
-            anchors = page.anchors
-            links = page.links
+            content_type = self._content_type(response) or "text/html"
+            try:
+                facts = await self.facts_pool.facts(response.url, text, content_type)
+            except Exception as e:  # noqa: BLE001 - the worker died on this page: it is listed, not lost
+                yield FailedPageItem(response.url, "parse", "網頁內容無法解析", response.status, repr(e)[:300])
+                yield LinkItem(self._link_result(response, None))
+                return
+            anchors = facts.anchors
+            links = [Link(*x) for x in facts.links]
             run = response.meta.get("chain", 0)
             chain_key = response.meta.get("chain_key")
             # (a page reached twice through redirects is stored once: the store ignores repeats)
-            yield PageItem(url=page.url, status=page.status, content_type=page.content_type, depth=depth,
-                           headers=headers, html=page.html, meta=page.meta, bytes=len(response.body),
-                           title=page.title, links=list(links), malformed=list(page.malformed_links), chain=run,
-                           text_dates=freshness.page_text_facts(page))
-            yield from self.follow_links(page.url, links, depth, chain_key, run)
+            yield PageItem(url=response.url, status=response.status, content_type=content_type, depth=depth,
+                           headers=headers, html=text, meta=facts.meta, bytes=len(response.body),
+                           title=facts.title, links=links, malformed=facts.malformed, chain=run,
+                           text_dates=facts.text_dates)
+            for request in self.follow_links(response.url, links, depth, chain_key, run):
+                yield request
         result = self._link_result(response, anchors)
         yield LinkItem(result)
         if response.url != target:

@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +179,9 @@ def _a11y_ready() -> bool:
     return True
 
 
+needs_browser = pytest.mark.skipif(not _a11y_ready(), reason="needs Chromium, chromedriver and axe-core (make setup)")
+
+
 def _a11y_site(root: Path, n: int) -> Path:
     pages = {"/": "".join(f'<a href="/p/{i}.html">第 {i} 頁</a> ' for i in range(n))}
     for i in range(n):
@@ -226,11 +230,8 @@ def _crawl_a11y(url: str, out: Path, *extra: str) -> Any:
 
 
 @pytest.mark.browser
+@needs_browser
 def test_kill_9_in_the_browser_stage_leaves_no_browser_and_loses_nothing(tmp_path):
-    if not _a11y_ready():
-        pytest.skip("needs Chromium, chromedriver and axe-core (make setup)")
-    import uuid
-
     root = _a11y_site(tmp_path / "site", 24)
     with serve(root) as srv:
         ref = _crawl_a11y(srv.url("/"), tmp_path / "ref")
@@ -256,11 +257,8 @@ def test_kill_9_in_the_browser_stage_leaves_no_browser_and_loses_nothing(tmp_pat
 
 
 @pytest.mark.browser
+@needs_browser
 def test_sigterm_in_the_browser_stage_ends_within_10_s(tmp_path):
-    if not _a11y_ready():
-        pytest.skip("needs Chromium, chromedriver and axe-core (make setup)")
-    import uuid
-
     root = _a11y_site(tmp_path / "site", 40)
     with serve(root) as srv:
         mark = uuid.uuid4().hex
@@ -278,3 +276,27 @@ def test_sigterm_in_the_browser_stage_ends_within_10_s(tmp_path):
         while _marked(mark) and time.monotonic() < deadline:
             time.sleep(0.5)
         assert not _marked(mark)
+
+
+def test_kill_9_leaves_no_helper_process(tmp_path):
+    """Past INLINE_PAGES pages the crawl computes page facts in a worker
+    process; a kill -9 of the crawl must not leave it (or anything) running."""
+    import psutil
+
+    from crawler.pagefacts import INLINE_PAGES
+
+    root = _site(tmp_path / "site", INLINE_PAGES + 150, delay=0.05)
+    with serve(root) as srv:
+        out = tmp_path / "out"
+        proc = _start(srv.url("/"), out)
+        _wait_for_pages(out, INLINE_PAGES + 5)
+        deadline = time.monotonic() + 20
+        kids: list = []
+        while not kids and time.monotonic() < deadline:
+            kids = psutil.Process(proc.pid).children(recursive=True)
+            time.sleep(0.1)
+        assert kids, "the page-facts worker should be running"
+        proc.kill()
+        proc.communicate(timeout=30)
+        _, alive = psutil.wait_procs(kids, timeout=10)
+        assert not alive, [p.cmdline() for p in alive]
