@@ -8,9 +8,10 @@ last before the download (950), takes a per-host *slot lease* in Redis before
 each download and gives it back when the response or the error comes:
 
 - `slots:<host>` is a sorted set of tokens scored by expiry; a request may go
-  when fewer than the host's limit are live.  Tokens expire (download timeout
-  plus margin) and the holder's heartbeat extends them, so a killed worker
-  frees its slots within seconds and never leaks them.
+  when fewer than the host's limit are live.  Tokens expire after five
+  heartbeats (`slot_ttl`) and the holder's heartbeat extends them however
+  long its download takes, so a killed worker frees its slots within
+  seconds and never leaks them.
 - `next:<host>` is the earliest time the next request may start: `delay` is
   spacing between request starts to the host across all processes.
 - Limits are those Scrapy would use in one process: `DOWNLOAD_SLOTS[host]`
@@ -76,6 +77,14 @@ return #KEYS
 MIN_WAIT, MAX_WAIT = 0.005, 0.05  # a host's pump polls Redis at most every 5–50 ms while its slots are full
 
 
+def slot_ttl(heartbeat: float) -> float:
+    """Seconds a slot token lives without its holder's heartbeat: five beats.
+    Not the download timeout: a killed worker's slots would then stop the
+    host for a minute; a live holder extends its tokens every beat however
+    long the download takes."""
+    return 5 * heartbeat + 2.0
+
+
 class RunLostError(IgnoreRequest):
     """A request abandoned because the run is lost or the crawl stopping: not
     a fact about its URL."""
@@ -135,7 +144,7 @@ class SharedHostLimiter:
 
         st = crawler.settings
         self.crawler = crawler
-        ttl = (st.getfloat("DOWNLOAD_TIMEOUT", 180) + 3 * st.getfloat("SITEAUDIT_QUEUE_HEARTBEAT", 2.0) + 5) * 1000
+        ttl = slot_ttl(st.getfloat("SITEAUDIT_QUEUE_HEARTBEAT", 2.0)) * 1000
         self.limiter = HostLimiter(get_redis_from_settings(st), RunKeys(st.get("SITEAUDIT_QUEUE_RUN")),
                                    st.get("SITEAUDIT_QUEUE_NODE", "node"), int(ttl))
         self.slots = {k: dict(v) for k, v in (st.getdict("DOWNLOAD_SLOTS") or {}).items()}
