@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import os
 import posixpath
 import stat
@@ -258,13 +259,29 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+# Below Linux's ephemeral range (32768-60999), so the port asked for is rarely
+# one the kernel handed to some other connection.
+STABLE_PORTS = range(20000, 32768)
+
+
+def stable_port(root: Path) -> int:
+    """The loopback port the document root is served on, the same on every
+    run: the accessibility cache is keyed by page URL (crawler/a11y.py), so
+    an ephemeral port would make every `check` a cold one."""
+    digest = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape")).digest()
+    return STABLE_PORTS[int.from_bytes(digest[:4], "big") % len(STABLE_PORTS)]
+
+
 @contextlib.contextmanager
 def serve_root(root: Path) -> Iterator[str]:
     """The document root on a loopback port, for the browser: pages opened as
     file:// would load `/css/site.css` from the file system's root, and the
     accessibility results (contrast above all) would not be the live site's."""
     handler = functools.partial(_QuietHandler, directory=str(root))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", stable_port(root)), handler)
+    except OSError:  # taken (another check of the same root): any free port, the cache just misses
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="siteaudit-check-root", daemon=True)
     thread.start()

@@ -50,8 +50,8 @@ def _die_with_parent(parent: int) -> None:
 
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before the prctl took effect
-        os._exit(1)
+    if os.getppid() != parent:  # the parent died before the prctl took effect: what the prctl would do
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 # A worker costs a process: small crawls (and `check`) never pay it.

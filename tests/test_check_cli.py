@@ -4,9 +4,10 @@ the document root, URLs, --base-url on a live site, --fail-on, baselines,
 subprocess, real loopback servers."""
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-import time
+import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -273,17 +274,22 @@ def test_github_format(pages):
                                           "失效連結：public/news/gone.html（HTTP 404）")
 
 
+def _cached_results(cache: Path) -> int:
+    with contextlib.closing(sqlite3.connect(cache / "a11y-cache.sqlite")) as db:
+        return db.execute("SELECT count(*) FROM axe_pages").fetchone()[0]
+
+
 @pytest.mark.browser
-def test_twenty_pages_with_accessibility_in_about_eight_seconds(tmp_path):
+def test_twenty_local_pages_with_accessibility_and_the_second_run_from_the_cache(tmp_path):
+    # How fast is bench/check_bench.py's business (about 5-6 s cold, 1 s warm
+    # on a quiet machine); this asserts what makes the warm run fast.
     root = tmp_path / "site"
     for i in range(19):
         write(root, f"p{i}.html", f"頁{i}", "<p>內容</p>")
     write(root, "bad.html", "壞", '<img src="x.png">\n<p><a href="p1.html"></a></p>')
     (root / "x.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     env = {"SITEAUDIT_CACHE_DIR": str(tmp_path / "cache")}  # cold: nothing cached
-    t0 = time.monotonic()
     res = check(str(root), "--format", "json", env=env)
-    cold = time.monotonic() - t0
     assert res.code == 1, res.stderr
     data = json.loads(res.stdout)
     a11y = {(Path(f["url"]).name, f["rule"], f["detail"].get("line")) for f in data["findings"]
@@ -291,11 +297,12 @@ def test_twenty_pages_with_accessibility_in_about_eight_seconds(tmp_path):
     # the line of the offending element, found from axe's selector
     assert ("bad.html", "a11y.image-alt", BODY_LINE) in a11y and ("bad.html", "a11y.link-name", BODY_LINE + 1) in a11y
     assert {u for u, _, _ in a11y} == {"bad.html"}
-    t0 = time.monotonic()
-    assert check(str(root), "--format", "json", env=env).code == 1
-    warm = time.monotonic() - t0
-    print(f"20 pages with accessibility: cold {cold:.1f} s, warm {warm:.1f} s")
-    assert cold < 20 and warm < cold  # target about 8 s (measured 5–6 s on a quiet machine): a regression guard
+    assert _cached_results(tmp_path / "cache") == 20
+    # The next check of the same root opens the same URLs (a port of its
+    # own, crawler/local.py), so every page is answered from the cache.
+    warm = check(str(root), "--format", "json", env=env)
+    assert warm.code == 1 and json.loads(warm.stdout)["findings"] == data["findings"]
+    assert _cached_results(tmp_path / "cache") == 20
 
 
 def test_progress_lines_on_a_terminal(pages, tmp_path):

@@ -38,7 +38,7 @@ def _need(tool: str) -> None:
     if tool == "poppler" and not P.have_poppler():
         pytest.skip("needs poppler-utils (pdfinfo, pdftotext, pdftoppm): apt-get install poppler-utils")
     if tool == "soffice" and not P.soffice():
-        pytest.skip("needs LibreOffice headless (soffice): apt-get install libreoffice-calc-nogui")
+        pytest.skip("needs LibreOffice Calc headless: apt-get install libreoffice-calc-nogui")
     if tool == "browser" and not P.have_browser():
         pytest.skip("needs /usr/bin/chromium, /usr/bin/chromedriver and node_modules/axe-core (make setup)")
 

@@ -49,7 +49,7 @@ def _run(tmp_path: Path, *, uid: int, sudo: bool = True, npm: bool = True, fonts
     exe.chmod(0o755)
     where = str(exe) if present else str(tmp_path / "missing")
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "CHROMIUM": where, "CHROMEDRIVER": where,
-           "SOFFICE": where, "PDFINFO": where, "REDIS_SERVER": where,
+           "LO_CALC": where, "PDFINFO": where, "REDIS_SERVER": where,
            "NPM": str(bin_dir / "npm") if npm else str(tmp_path / "no-npm")}
     proc = subprocess.run(["sh", str(SCRIPT), target], env=env, capture_output=True, text=True, timeout=60)
     lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
@@ -115,7 +115,7 @@ def test_extras_one_by_one_when_the_batch_fails(tmp_path, uid):
     exe.write_text("#!/bin/sh\n", encoding="utf-8")
     exe.chmod(0o755)
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "CHROMIUM": str(exe), "CHROMEDRIVER": str(exe),
-           "SOFFICE": str(tmp_path / "no"), "PDFINFO": str(tmp_path / "no"), "REDIS_SERVER": str(tmp_path / "no")}
+           "LO_CALC": str(tmp_path / "no"), "PDFINFO": str(tmp_path / "no"), "REDIS_SERVER": str(tmp_path / "no")}
     proc = subprocess.run(["sh", str(SCRIPT), "test"], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     installs = [line for line in log.read_text().splitlines() if line.startswith("install")]

@@ -19,7 +19,9 @@ set -u
 WANT=${1:-demo}
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
-SOFFICE=${SOFFICE:-/usr/bin/soffice}
+# Calc itself, not /usr/bin/soffice: that comes with libreoffice-core and
+# stays when libreoffice-calc-nogui is removed, and it cannot print a sheet.
+LO_CALC=${LO_CALC:-/usr/lib/libreoffice/program/libsclo.so}
 PDFINFO=${PDFINFO:-/usr/bin/pdfinfo}
 REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
 FC_LIST=${FC_LIST:-fc-list}
@@ -37,7 +39,7 @@ command -v "$NPM" >/dev/null 2>&1 || required="$required npm"
 
 extras=""
 if [ "$WANT" = test ]; then
-    [ -x "$SOFFICE" ] || extras="$extras libreoffice-calc-nogui"
+    [ -e "$LO_CALC" ] || extras="$extras libreoffice-calc-nogui"
     [ -x "$PDFINFO" ] || extras="$extras poppler-utils"
     [ -x "$REDIS_SERVER" ] || extras="$extras redis-server"
 fi
