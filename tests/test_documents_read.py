@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import struct
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -215,17 +214,18 @@ def test_document_extensions() -> None:
     assert {"pdf", "odt", "ods", "odp", "doc", "docx", "xls", "xlsx", "ppt", "pptx"} == DOCUMENT_EXTENSIONS
 
 
-# ---- hostile input: bounded time, one state ---------------------------------------
-def _timed(path: Path, **kw: Any) -> tuple[DocumentFacts, float]:
-    t = time.perf_counter()
-    facts = read(path, **kw)
-    return facts, time.perf_counter() - t
+# ---- hostile input: bounded work, one state ---------------------------------------
+# Each of these would run for minutes or exhaust memory without its cap; the
+# timeout mark is the hang guard (how fast a read is: bench, not tests).
+hostile = pytest.mark.timeout(60)
 
 
+
+
+@hostile
 def test_ten_thousand_pages_are_bounded(tmp_path: Path) -> None:
-    scan, took = _timed(dm.pdf(tmp_path / "many.pdf", text=None, image=True, pages=10_000))
+    scan = read(dm.pdf(tmp_path / "many.pdf", text=None, image=True, pages=10_000))
     assert (scan.status, scan.has_text, scan.page_count) == ("ok", False, 10_000)
-    assert took < 2.0
 
 
 def test_text_on_a_late_page_is_found_by_sampling(tmp_path: Path) -> None:
@@ -237,39 +237,41 @@ def test_text_on_a_late_page_is_found_by_sampling(tmp_path: Path) -> None:
     assert read(tmp_path / "late.pdf").has_text is True
 
 
+@hostile
 def test_flate_bomb_in_content_stream_is_capped(tmp_path: Path) -> None:
     content = b"0 0 m 1 1 l S\n" * (20 * 1024 * 1024 // 14)  # 20 MB of drawing (cap: 8 MB a page), no text
-    facts, took = _timed(dm.raw_page_pdf(tmp_path / "bomb.pdf", content, flate=True))
+    facts = read(dm.raw_page_pdf(tmp_path / "bomb.pdf", content, flate=True))
     assert facts.status == "ok" and facts.has_text is None  # not proven either way: not judged
     assert any("文字層檢查未完成" in n for n in facts.notices)
-    assert took < 5.0
 
 
+@hostile
 def test_huge_xmp_is_skipped(tmp_path: Path) -> None:
     xmp = b"<x:xmpmeta xmlns:x='adobe:ns:meta/'>" + b" " * (50 * 1024 * 1024) + b"</x:xmpmeta>"
-    facts, took = _timed(dm.raw_page_pdf(tmp_path / "xmp.pdf", b"BT /F1 12 Tf (x) Tj ET", metadata=xmp,
+    facts = read(dm.raw_page_pdf(tmp_path / "xmp.pdf", b"BT /F1 12 Tf (x) Tj ET", metadata=xmp,
                                          metadata_flate=True,
                                          info=b"<< /Title (Budget) /Author (A) /Subject (S) >>"))
     assert (facts.status, facts.title, facts.has_text) == ("ok", "Budget", True)
     assert any("XMP" in n for n in facts.notices)
-    assert took < 2.0
 
 
+@hostile
 def test_deeply_nested_objects(tmp_path: Path) -> None:
     nest = b"[" * 50_000 + b"]" * 50_000
-    facts, took = _timed(dm.raw_page_pdf(tmp_path / "nest.pdf", b"BT /F1 12 Tf (x) Tj ET",
+    facts = read(dm.raw_page_pdf(tmp_path / "nest.pdf", b"BT /F1 12 Tf (x) Tj ET",
                                          info=b"<< /Title " + nest + b" /Author (A) >>"))
-    assert facts.status in ("ok", "invalid") and took < 2.0
+    assert facts.status in ("ok", "invalid")
     chain = b"<< /A " * 5000 + b"1" + b" >>" * 5000
-    facts, took = _timed(dm.raw_page_pdf(tmp_path / "chain.pdf", b"BT /F1 12 Tf (x) Tj ET",
+    facts = read(dm.raw_page_pdf(tmp_path / "chain.pdf", b"BT /F1 12 Tf (x) Tj ET",
                                          info=b"<< /Title (t) /X " + chain + b" >>"))
-    assert facts.status in ("ok", "invalid") and took < 2.0
+    assert facts.status in ("ok", "invalid")
 
 
+@hostile
 def test_garbage_after_a_pdf_header(tmp_path: Path) -> None:
     data = b"%PDF-1.4\n" + bytes(range(256)) * 4000 + b"\n%%EOF\n"
-    facts, took = _timed(_write(tmp_path / "g.pdf", data))
-    assert facts.status == "invalid" and took < 2.0
+    facts = read(_write(tmp_path / "g.pdf", data))
+    assert facts.status == "invalid"
 
 
 def test_zip_directory_with_too_many_entries(tmp_path: Path) -> None:
@@ -289,14 +291,15 @@ def test_corrupt_and_truncated_zip(tmp_path: Path) -> None:
     assert read(_write(tmp_path / "c.odt", bytes(bad))).status == "invalid"
 
 
+@hostile
 def test_entity_expansion_in_meta_xml_is_not_expanded(tmp_path: Path) -> None:
     ents = "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">' for i in range(1, 10))
     lol = (f'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY e0 "lol">{ents}]>'
            '<office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
            'xmlns:dc="http://purl.org/dc/elements/1.1/"><office:meta><dc:title>&e9;</dc:title></office:meta>'
            "</office:document-meta>").encode()
-    facts, took = _timed(dm.rezip(dm.odf(tmp_path / "a.odt"), tmp_path / "lol.odt", replace={"meta.xml": lol}))
-    assert facts.status == "ok" and len(facts.title) < 1000 and took < 1.0
+    facts = read(dm.rezip(dm.odf(tmp_path / "a.odt"), tmp_path / "lol.odt", replace={"meta.xml": lol}))
+    assert facts.status == "ok" and len(facts.title) < 1000
 
 
 def test_meta_part_above_the_cap_is_unreadable(tmp_path: Path) -> None:
@@ -307,8 +310,8 @@ def test_meta_part_above_the_cap_is_unreadable(tmp_path: Path) -> None:
     assert facts.status == "unreadable" and "meta.xml" in facts.notices[0]
 
 
-def test_a_20_mb_pdf_reads_quickly(tmp_path: Path) -> None:
+@hostile
+def test_a_20_mb_pdf_is_read_without_loading_it_whole(tmp_path: Path) -> None:
     doc = dm.pdf(tmp_path / "big.pdf", info=INFO, pages=50, pad_bytes=19_000_000)
-    facts, took = _timed(doc)
+    facts = read(doc)
     assert (facts.status, facts.has_text, facts.page_count) == ("ok", True, 50)
-    assert took < 1.0
