@@ -38,3 +38,22 @@ def site_server(tmp_path: Path) -> Iterator[Any]:
     yield start
     for srv in servers:
         srv.close()
+
+
+# Modules whose tests run siteaudit (or LibreOffice, git, a CI recipe) as a
+# process: each test there costs a second or more.
+PROCESS_MODULES = frozenset({
+    "test_check_ci", "test_check_cli", "test_cli", "test_crawl_links", "test_crawl_site", "test_demo_expected",
+    "test_reports_print", "test_sample_site", "test_schedule_docs", "test_setup_script",
+})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`slow` (pyproject.toml) follows from what a test uses, so that
+    `pytest -m "not slow"` is the pure checks, parsers, config and reports."""
+    for item in items:
+        module = item.path.stem
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if (module in PROCESS_MODULES or item.get_closest_marker("browser")
+                or fixtures & {"sample_server", "site_server"}):
+            item.add_marker(pytest.mark.slow)
