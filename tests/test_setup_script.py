@@ -50,7 +50,9 @@ def _run(tmp_path: Path, *, uid: int, sudo: bool = True, npm: bool = True, fonts
     where = str(exe) if present else str(tmp_path / "missing")
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "CHROMIUM": where, "CHROMEDRIVER": where,
            "LO_CALC": where, "PDFINFO": where, "REDIS_SERVER": where,
-           "NPM": str(bin_dir / "npm") if npm else str(tmp_path / "no-npm")}
+           "NPM": str(bin_dir / "npm") if npm else str(tmp_path / "no-npm"),
+           # never the machine's own sudo: it would run the real apt-get
+           "SUDO": str(bin_dir / "sudo") if sudo else str(tmp_path / "no-sudo")}
     proc = subprocess.run(["sh", str(SCRIPT), target], env=env, capture_output=True, text=True, timeout=60)
     lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
     return proc.returncode, lines, proc.stderr

@@ -26,6 +26,9 @@ PDFINFO=${PDFINFO:-/usr/bin/pdfinfo}
 REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
 FC_LIST=${FC_LIST:-fc-list}
 NPM=${NPM:-npm}
+# A variable too: the test of "no sudo" must not find the machine's real one
+# (which would run the real apt-get).
+SUDO=${SUDO:-sudo}
 
 have_cjk_font() {
     "$FC_LIST" 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk\|noto serif cjk"
@@ -49,8 +52,8 @@ packages=$(echo $required $extras)
 
 if [ "$(id -u)" = 0 ]; then
     as_root=""
-elif command -v sudo >/dev/null 2>&1; then
-    as_root="sudo"
+elif command -v "$SUDO" >/dev/null 2>&1; then
+    as_root="$SUDO"
 else
     as_root="none"
 fi
