@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,10 +74,10 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def run_cli(args: list[str], out: Path | None = None, timeout: float = 180, env: dict | None = None,
-            cwd: Path | None = None) -> CliRun:
+            cwd: Path | None = None, preexec_fn: Callable[[], None] | None = None) -> CliRun:
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT), **(env or {})}
     proc = subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=cwd or ROOT, capture_output=True,
-                          text=True, timeout=timeout, env=full_env)
+                          text=True, timeout=timeout, env=full_env, preexec_fn=preexec_fn)
     res = CliRun(proc.returncode, proc.stdout, proc.stderr, out or Path("."))
     if out is not None:
         res.findings = _read_jsonl(out / "findings.jsonl")
@@ -86,6 +87,8 @@ def run_cli(args: list[str], out: Path | None = None, timeout: float = 180, env:
     return res
 
 
-def crawl(url: str, out: Path, *extra: str, timeout: float = 180) -> CliRun:
+def crawl(url: str, out: Path, *extra: str, timeout: float = 180,
+          preexec_fn: Callable[[], None] | None = None) -> CliRun:
     return run_cli(["crawl", url, "--out", str(out), "--no-a11y", "--as-of", "2026-11-26", "--quiet",
-                    "--history", str(out / "history.sqlite"), *extra], out=out, timeout=timeout)
+                    "--history", str(out / "history.sqlite"), *extra], out=out, timeout=timeout,
+                   preexec_fn=preexec_fn)

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -128,30 +130,55 @@ def _mount_small_disk(path: Path, size_kb: int) -> bool:
     return res.returncode == 0
 
 
+def _file_size_limit(limit: int) -> Callable[[], None]:
+    """For the child: writes past `limit` bytes in any file fail with EFBIG
+    (SIGXFSZ ignored, so the write returns the error instead of killing)."""
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+def _assert_full_disk_then_resume(full: Any, res: Any, resume: Callable[[], Any], base_url: str) -> None:
+    assert res.code == 3, res.stderr
+    lines = [line for line in res.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and "磁碟空間不足" in lines[0] and "--resume" in lines[0], res.stderr
+    assert "Traceback" not in res.stderr
+    resumed = resume()  # space freed
+    assert resumed.code == 0, resumed.stderr
+    assert _norm(resumed.findings, base_url) == _norm(full.findings, base_url)
+
+
 def test_full_disk_is_one_line_and_resumable(tmp_path):
+    """A real small file system (tmpfs) where the machine lets us mount one;
+    otherwise (not root) the file-size limit, which the kernel enforces the
+    same way on every write (EFBIG instead of ENOSPC)."""
+    root = _site(tmp_path / "site", 80, delay=0)
     disk = tmp_path / "disk"
-    if not _mount_small_disk(disk, 4096):
-        pytest.skip("cannot mount a tmpfs here (not root): the full-disk case needs one")
+    mounted = _mount_small_disk(disk, 4096)
     try:
-        root = _site(tmp_path / "site", 80, delay=0)
         with serve(root) as srv:
             full = crawl(srv.url("/"), tmp_path / "full")
             assert full.code == 0, full.stderr
-            filler = disk / "filler"
-            # leave only ~400 KB free: the state store fills it mid-crawl
-            subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=1k", "count=3690"], capture_output=True)
-            out = disk / "out"
-            res = crawl(srv.url("/"), out)
-            assert res.code == 3, res.stderr
-            lines = [line for line in res.stderr.strip().splitlines() if line.strip()]
-            assert len(lines) == 1 and "磁碟空間不足" in lines[0] and "--resume" in lines[0], res.stderr
-            assert "Traceback" not in res.stderr
-            filler.unlink()  # space freed
-            resumed = crawl(srv.url("/"), out, "--resume")
-            assert resumed.code == 0, resumed.stderr
-            assert _norm(resumed.findings, srv.base_url) == _norm(full.findings, srv.base_url)
+            if mounted:
+                filler = disk / "filler"
+                # leave only ~400 KB free: the state store fills it mid-crawl
+                subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=1k", "count=3690"], capture_output=True)
+                out = disk / "out"
+                res = crawl(srv.url("/"), out)
+
+                def free_space_and_resume() -> Any:
+                    filler.unlink()
+                    return crawl(srv.url("/"), out, "--resume")
+
+                _assert_full_disk_then_resume(full, res, free_space_and_resume, srv.base_url)
+            else:
+                out = tmp_path / "limited"
+                res = crawl(srv.url("/"), out, preexec_fn=_file_size_limit(150_000))
+                _assert_full_disk_then_resume(full, res, lambda: crawl(srv.url("/"), out, "--resume"), srv.base_url)
     finally:
-        subprocess.run(["umount", str(disk)], capture_output=True)
+        if mounted:
+            subprocess.run(["umount", str(disk)], capture_output=True)
 
 
 def test_sigterm_ends_the_run_within_10_s(tmp_path):
