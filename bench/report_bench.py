@@ -27,10 +27,6 @@ import reports_synthetic  # noqa: E402
 from reports.html import write_html  # noqa: E402
 from reports.run import load_run  # noqa: E402
 
-PAINT = ("var p = performance.getEntriesByName('first-contentful-paint')[0];"
-         "var n = performance.getEntriesByType('navigation')[0];"
-         "return [p ? p.startTime : -1, n ? n.loadEventEnd : -1];")
-
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -49,7 +45,7 @@ def main() -> int:
             for _ in range(args.runs):
                 browser.open(blank)  # a fresh navigation each time
                 browser.open(path)
-                runs.append(browser.d.execute_script(PAINT))
+                runs.append(browser.paint_ms())
         finally:
             browser.quit()
         size = path.stat().st_size / 1e6

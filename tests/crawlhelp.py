@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,10 +74,11 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def run_cli(args: list[str], out: Path | None = None, timeout: float = 180, env: dict | None = None,
-            cwd: Path | None = None, preexec_fn: Callable[[], None] | None = None) -> CliRun:
+            cwd: Path | None = None, launcher: Sequence[str] = ()) -> CliRun:
+    """`launcher`: words put before the Python command (a shell setting a limit, say)."""
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT), **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=cwd or ROOT, capture_output=True,
-                          text=True, timeout=timeout, env=full_env, preexec_fn=preexec_fn)
+    proc = subprocess.run([*launcher, sys.executable, "-m", "crawler.cli", *args], cwd=cwd or ROOT,
+                          capture_output=True, text=True, timeout=timeout, env=full_env)
     res = CliRun(proc.returncode, proc.stdout, proc.stderr, out or Path("."))
     if out is not None:
         res.findings = _read_jsonl(out / "findings.jsonl")
@@ -87,8 +88,7 @@ def run_cli(args: list[str], out: Path | None = None, timeout: float = 180, env:
     return res
 
 
-def crawl(url: str, out: Path, *extra: str, timeout: float = 180,
-          preexec_fn: Callable[[], None] | None = None) -> CliRun:
+def crawl(url: str, out: Path, *extra: str, timeout: float = 180, launcher: Sequence[str] = ()) -> CliRun:
     return run_cli(["crawl", url, "--out", str(out), "--no-a11y", "--as-of", "2026-11-26", "--quiet",
                     "--history", str(out / "history.sqlite"), *extra], out=out, timeout=timeout,
-                   preexec_fn=preexec_fn)
+                   launcher=launcher)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import signal
 import sqlite3
 import subprocess
@@ -49,6 +48,16 @@ def _start(url: str, out: Path, *extra: str) -> subprocess.Popen:
             *extra]
     return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float, every: float = 0.3) -> bool:
+    """Polls `condition` until it holds or `timeout` seconds pass; its last answer."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(every)
+    return True
 
 
 def _wait_for_pages(out: Path, n: int, timeout: float = 60) -> int:
@@ -130,13 +139,12 @@ def _mount_small_disk(path: Path, size_kb: int) -> bool:
     return res.returncode == 0
 
 
-def _file_size_limit(limit: int) -> Callable[[], None]:
-    """For the child: writes past `limit` bytes in any file fail with EFBIG
-    (SIGXFSZ ignored, so the write returns the error instead of killing)."""
-    def apply() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-    return apply
+def _file_size_limit(blocks: int) -> list[str]:
+    """A launcher: writes past `blocks` x 512 bytes in any file fail with EFBIG
+    (SIGXFSZ ignored, so the write returns the error instead of killing).  A
+    shell sets it rather than a preexec_fn, which is unsafe in this process:
+    its test servers are threads."""
+    return ["sh", "-c", f'trap "" XFSZ; ulimit -f {blocks}; exec "$@"', "sh"]
 
 
 def _assert_full_disk_then_resume(full: Any, res: Any, resume: Callable[[], Any], base_url: str) -> None:
@@ -174,7 +182,7 @@ def test_full_disk_is_one_line_and_resumable(tmp_path):
                 _assert_full_disk_then_resume(full, res, free_space_and_resume, srv.base_url)
             else:
                 out = tmp_path / "limited"
-                res = crawl(srv.url("/"), out, preexec_fn=_file_size_limit(150_000))
+                res = crawl(srv.url("/"), out, launcher=_file_size_limit(300))
                 _assert_full_disk_then_resume(full, res, lambda: crawl(srv.url("/"), out, "--resume"), srv.base_url)
     finally:
         if mounted:
@@ -267,17 +275,11 @@ def test_kill_9_in_the_browser_stage_leaves_no_browser_and_loses_nothing(tmp_pat
         mark = uuid.uuid4().hex
         out = tmp_path / "killed"
         proc = _start_a11y(srv.url("/"), out, mark)
-        deadline = time.monotonic() + 120
-        while _axe_rows(out) < 4 and time.monotonic() < deadline:
-            time.sleep(0.3)
-        assert _axe_rows(out) >= 4, "the browser stage did not get going"
+        assert _wait_until(lambda: _axe_rows(out) >= 4, 120), "the browser stage did not get going"
         assert _marked(mark), "browsers should be running"
         proc.kill()  # SIGKILL of the main process: nothing of ours runs
         proc.communicate(timeout=30)
-        deadline = time.monotonic() + 15
-        while _marked(mark) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert not _marked(mark), "no browser or driver may survive the kill"
+        assert _wait_until(lambda: not _marked(mark), 15), "no browser or driver may survive the kill"
         resumed = _crawl_a11y(srv.url("/"), out, "--resume")
         assert resumed.code == 0, resumed.stderr
         assert _norm(resumed.findings, srv.base_url) == _norm(ref.findings, srv.base_url)
@@ -291,18 +293,13 @@ def test_sigterm_in_the_browser_stage_ends_within_10_s(tmp_path):
         mark = uuid.uuid4().hex
         out = tmp_path / "out"
         proc = _start_a11y(srv.url("/"), out, mark)
-        deadline = time.monotonic() + 120
-        while _axe_rows(out) < 2 and time.monotonic() < deadline:
-            time.sleep(0.3)
+        _wait_until(lambda: _axe_rows(out) >= 2, 120)
         proc.send_signal(signal.SIGTERM)
         t0 = time.monotonic()
         _, err = proc.communicate(timeout=60)
         assert time.monotonic() - t0 < 10, "SIGTERM must end the run within 10 s, browsers included"
         assert proc.returncode == 3 and "--resume" in err and "Traceback" not in err
-        deadline = time.monotonic() + 10
-        while _marked(mark) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert not _marked(mark)
+        assert _wait_until(lambda: not _marked(mark), 10)
 
 
 def test_kill_9_leaves_no_helper_process(tmp_path):

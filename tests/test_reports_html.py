@@ -461,13 +461,6 @@ def test_hostile_report_runs_no_script(browser, tmp_path: Path) -> None:
     assert d.execute_script("return document.querySelectorAll('a[href^=javascript]').length") == 0
 
 
-def _paint_ms(d) -> tuple[float, float]:
-    return tuple(d.execute_script(
-        "var p = performance.getEntriesByName('first-contentful-paint')[0];"
-        "var n = performance.getEntriesByType('navigation')[0];"
-        "return [p ? p.startTime : -1, n ? n.loadEventEnd : -1];"))
-
-
 @pytest.mark.browser
 def test_large_report_opens_on_a_screenful_and_prints_every_finding(browser, tmp_path: Path) -> None:
     # How fast it opens is bench/report_bench.py's business (target < 2 s).
@@ -475,7 +468,7 @@ def test_large_report_opens_on_a_screenful_and_prints_every_finding(browser, tmp
     path = write_html(load_run(out), out / "report.html")
     d = browser.d
     browser.open(path)
-    fcp, load = _paint_ms(d)
+    fcp, load = browser.paint_ms()
     assert fcp > 0 and load > 0  # it painted and finished loading
     assert _visible(d, "#results li.grp") == 50  # a screenful of groups, not 20k rows
     assert d.find_element("id", "pager").is_displayed()
