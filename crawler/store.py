@@ -122,9 +122,18 @@ class Store:
 
     def add_link(self, result: LinkResult) -> None:
         row = (result.url, json.dumps(result.to_dict(), ensure_ascii=False), str(result.outcome))
-        # A real outcome never gets replaced by a "skipped" one.
-        verb = "INSERT OR IGNORE" if result.outcome is LinkOutcome.skipped else "INSERT OR REPLACE"
-        self._write(f"{verb} INTO links VALUES (?,?,?)", row)
+        if result.outcome is LinkOutcome.skipped:
+            # A real outcome never gets replaced by a "skipped" one.
+            self._write("INSERT OR IGNORE INTO links VALUES (?,?,?)", row)
+        elif result.anchors is None:
+            # Nor a result that read the target's anchors by one that did not:
+            # a HEAD check and the GET a #fragment needed may answer in either
+            # order, and the later one must not erase the anchors.
+            self._write("INSERT INTO links VALUES (?,?,?) ON CONFLICT(url) DO UPDATE SET "
+                        "result=excluded.result, outcome=excluded.outcome "
+                        "WHERE json_extract(links.result, '$.anchors') IS NULL", row)
+        else:
+            self._write("INSERT OR REPLACE INTO links VALUES (?,?,?)", row)
 
     def add_sitemap_dates(self, dates: dict[str, str]) -> None:
         self._write("INSERT OR REPLACE INTO sitemap VALUES (?,?)", list(dates.items()), many=True)

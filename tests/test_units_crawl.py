@@ -11,7 +11,7 @@ from scrapy import Request
 from twisted.internet import error as txerror
 from twisted.python.failure import Failure
 
-from checks.model import FailureStatus, LinkOutcome
+from checks.model import FailureStatus, LinkOutcome, LinkResult
 from checks.sections import Section, section_for
 from checks.urls import Malformed, WebUrl, display_url, resolve
 from crawler.config import Config, compile_bounded, default_axe_tags, load_config, parse_config, with_overrides
@@ -19,6 +19,7 @@ from crawler.dupefilter import AuditDupeFilter
 from crawler.errors import ConfigError, UsageError
 from crawler.guard import CHAIN_LIMIT, PATTERN_BUDGET, TOKEN_BUDGET, TrapGuard, url_shape
 from crawler.outcomes import RedirectLoop, classify_failure, outcome_for_status
+from crawler.store import Store
 
 BASE = "https://www.example.gov.tw/news/list.html"
 
@@ -113,6 +114,24 @@ def test_dupefilter_head_and_get():
     assert df.request_seen(Request("http://h/b", method="HEAD"))  # a crawled page needs no check
     seeded = AuditDupeFilter(frozenset({"http://h/c"}))
     assert seeded.request_seen(Request("http://h/c", method="HEAD"))
+
+
+@pytest.mark.parametrize("order", ["head-first", "get-first"])
+def test_a_link_result_keeps_the_anchors_whichever_answer_comes_last(tmp_path, order):
+    # A HEAD check and the GET a #fragment needed race: the anchors must stay.
+    head = LinkResult("http://h/a", 200, LinkOutcome.ok)
+    get = LinkResult("http://h/a", 200, LinkOutcome.ok, anchors=frozenset({"sec1"}))
+    skipped = LinkResult("http://h/a", FailureStatus.skipped, LinkOutcome.skipped)
+    store = Store(tmp_path / "s.sqlite")
+    for result in ((head, get) if order == "head-first" else (get, head)) + (skipped,):
+        store.add_link(result)
+    store.commit()
+    assert store.link_results()["http://h/a"] == get
+    store.add_link(LinkResult("http://h/b", 200, LinkOutcome.ok))
+    store.add_link(LinkResult("http://h/b", 404, LinkOutcome.broken))  # without anchors, the later answer wins
+    store.commit()
+    assert store.link_results()["http://h/b"].status == 404
+    store.close()
 
 
 # ---- config: meaning, not only type ---------------------------------------
